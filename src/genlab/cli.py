@@ -1,0 +1,327 @@
+"""The `genlab` command line (also `python -m genlab`).
+
+Core commands live here; a model family or subsystem adds its own commands in a module listed
+in ``EXTENSIONS`` that defines ``register(subparsers)``. Every user error is a one-line
+message on stderr with exit code 2 (3 for a diverged training run), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+from genlab import __version__
+from genlab.errors import GenlabError
+
+#: modules that add subcommands (each defines ``register(subparsers)``); absent ones are skipped
+EXTENSIONS = [
+    "genlab.metrics.cli",
+    "genlab.gans.cli",
+    "genlab.rl.cli",
+    "genlab.fewshot.cli",
+    "genlab.multimodal.cli",
+    "genlab.pipelines.cli",
+    "genlab.app.cli",
+]
+
+#: options that `genlab sample` passes to a model's sampler when given
+SAMPLE_OPTIONS = {
+    "label": (int, "class to generate (conditional models)"),
+    "steps": (int, "sampler steps (diffusion)"),
+    "sampler": (str, "sampler name, e.g. ddpm | ddim (diffusion)"),
+    "guidance": (float, "classifier-free guidance weight (diffusion)"),
+    "eta": (float, "DDIM stochasticity, 0 = deterministic (diffusion)"),
+    "truncation": (float, "truncation psi (StyleGAN)"),
+    "temperature": (float, "scale of the prior noise"),
+}
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        self.exit(2, f"genlab: error: {message} (see '{self.prog} --help')\n")
+
+
+def emit(obj: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(obj, sort_keys=True, default=float))
+    else:
+        for k, v in obj.items():
+            print(f"{k:>24}: {v:.6g}" if isinstance(v, float) else f"{k:>24}: {v}")
+
+
+# ----------------------------------------------------------------------------- train
+def cmd_train(a):
+    from genlab.config import parse_set_args
+    from genlab.train.engine import train
+
+    overrides = parse_set_args(a.set)
+    if a.steps is not None:
+        overrides["steps"] = a.steps
+    if a.seed is not None:
+        overrides["seed"] = a.seed
+    if a.data is not None:
+        overrides["data"] = a.data
+    for key in ("ways", "shots", "env"):
+        if getattr(a, key, None) is not None:
+            overrides[key] = getattr(a, key)
+    store = train(a.model, a.preset, overrides, out=a.out, resume=a.resume)
+    print(f"run saved in {store.path}")
+    ev = store.read_eval()
+    if ev:
+        emit({k: v for k, v in ev.items() if isinstance(v, (int, float, str))}, False)
+
+
+# ----------------------------------------------------------------------------- sample
+def cmd_sample(a):
+    import numpy as np
+    import torch
+
+    from genlab.train.engine import load_run
+    from genlab.utils.images import save_grid, to_uint8
+    from genlab.utils.io import atomic_path
+
+    if not a.out.endswith(".npy"):
+        raise GenlabError(f"--out must be a .npy file, got {a.out}")
+    recipe, store, _ = load_run(a.run, device=a.device)
+    if not recipe.can_sample:
+        raise GenlabError(f"model '{recipe.name}' does not generate samples")
+    opts = {k: getattr(a, k) for k in SAMPLE_OPTIONS if getattr(a, k) is not None}
+    unsupported = sorted(set(opts) - set(recipe.sample_options))
+    if unsupported:
+        raise GenlabError(f"model '{recipe.name}' does not take --{unsupported[0]}; it takes: {', '.join('--' + o for o in recipe.sample_options) or 'no options'}")
+    g = torch.Generator().manual_seed(a.seed)
+    chunks, done = [], 0
+    with torch.no_grad():
+        while done < a.n:
+            k = min(a.batch, a.n - done)
+            chunks.append(to_uint8(recipe.sample(k, generator=g, **opts)))
+            done += k
+    arr = np.concatenate(chunks)
+    with atomic_path(a.out) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, arr)
+    if a.png:
+        save_grid(a.png, arr[:256])
+    print(f"wrote {arr.shape} uint8 samples to {a.out}" + (f" and a grid to {a.png}" if a.png else ""))
+
+
+# ----------------------------------------------------------------------------- eval
+def cmd_eval(a):
+    from genlab.train.engine import load_run
+
+    if a.run is None:
+        raise GenlabError("give a RUN_DIR to evaluate (or --samples FILE.npy)")
+    recipe, store, meta = load_run(a.run, device=a.device, which=a.checkpoint)
+    opts = {k: getattr(a, k) for k in ("episodes", "ways", "shots", "omniglot_runs") if getattr(a, k, None) is not None}
+    if opts:
+        if not hasattr(recipe, "evaluate_options"):
+            raise GenlabError(f"model '{recipe.name}' does not take --{sorted(opts)[0].replace('_', '-')}")
+        metrics = recipe.evaluate_options(**opts)
+    else:
+        import torch
+
+        with torch.no_grad():
+            metrics = recipe.evaluate(recipe.load_data() if recipe.uses_dataset else None)
+    metrics = {"run": str(store.path), "step": meta.get("step"), **metrics}
+    emit(metrics, a.json)
+
+
+# ----------------------------------------------------------------------------- runs
+def cmd_runs_list(a):
+    from genlab.config import load_config_yaml
+    from genlab.train.runstore import RunStore, list_runs
+
+    runs = list_runs(a.root)
+    if a.json:
+        print(json.dumps({"runs": [str(r) for r in runs]}))
+        return
+    if not runs:
+        print(f"no runs under {a.root or 'runs'}; train one with 'genlab train ae'")
+    for r in runs:
+        doc = load_config_yaml(r / "config.yaml")
+        rows = RunStore(r).read_metrics()
+        step = rows[-1].get("step", 0) if rows else 0
+        print(f"{str(r):<48} {doc['model']:<12} preset={doc.get('preset', '?'):<6} step={step}")
+
+
+def cmd_runs_show(a):
+    from genlab.config import load_config_yaml
+    from genlab.train.checkpoint import list_checkpoints
+    from genlab.train.runstore import require_run
+
+    store = require_run(a.run)
+    doc = load_config_yaml(store.config_path)
+    rows = store.read_metrics()
+    out = {
+        "run": str(store.path),
+        "model": doc["model"],
+        "preset": doc.get("preset"),
+        "config": doc["config"],
+        "checkpoints": [p.name for p in list_checkpoints(store.ckpt_dir)],
+        "last_metrics": rows[-1] if rows else {},
+        "eval": store.read_eval() or {},
+    }
+    print(json.dumps(out, indent=None if a.json else 2, sort_keys=True))
+
+
+# ----------------------------------------------------------------------------- data
+def cmd_data_list(a):
+    from genlab.data.datasets import list_datasets
+
+    for name in list_datasets():
+        print(name)
+
+
+def _data_info(name: str) -> dict:
+    if name == "omniglot":
+        from genlab.data.omniglot import load_omniglot
+
+        o = load_omniglot()
+        return {"name": "omniglot", "source": "Omniglot background sets (small1+small2), MIT licence, Lake et al. 2015",
+                "images": int(len(o.images)), "characters": len(o.names), "alphabets": o.alphabets, "shape": list(o.images.shape[1:])}
+    from genlab.data.datasets import load_dataset
+
+    return load_dataset(name).info()
+
+
+def cmd_data_info(a):
+    print(json.dumps(_data_info(a.name), indent=None if a.json else 2))
+
+
+def cmd_data_export(a):
+    from genlab.data.datasets import load_dataset
+    from genlab.data.idx import write_idx
+    from genlab.utils.images import to_uint8
+    from genlab.utils.io import ensure_writable_dir
+
+    data = load_dataset(a.name)
+    out = ensure_writable_dir(a.out)
+    gz = ".gz" if a.gzip else ""
+    write_idx(out / f"train-images-idx3-ubyte{gz}", to_uint8(data.x_train), compress=a.gzip)
+    write_idx(out / f"train-labels-idx1-ubyte{gz}", data.y_train.numpy().astype("uint8"), compress=a.gzip)
+    write_idx(out / f"t10k-images-idx3-ubyte{gz}", to_uint8(data.x_test), compress=a.gzip)
+    write_idx(out / f"t10k-labels-idx1-ubyte{gz}", data.y_test.numpy().astype("uint8"), compress=a.gzip)
+    print(f"wrote {len(data.x_train)} train and {len(data.x_test)} held-out images as IDX files to {out}")
+
+
+def cmd_data_download(a):
+    from genlab.data.download import download
+
+    path = download(a.name, base_url=a.base_url, checksums=a.checksums)
+    print(f"{a.name} ready in {path}")
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from genlab.registry import available_models
+
+    p = Parser(prog="genlab", description="Generative models and advanced techniques, for real: train, sample, evaluate, explore.")
+    p.add_argument("--version", action="version", version=f"genlab {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    t = sub.add_parser("train", help="train a model", description="Train MODEL; writes a run folder (config.yaml, checkpoints/, metrics.jsonl, samples/, plots/).")
+    t.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(available_models())}")
+    t.add_argument("--preset", default="quick", help="quick (minutes on a laptop) | full | book (the textbook's model)")
+    t.add_argument("--steps", type=positive_int, help="number of optimisation steps")
+    t.add_argument("--out", help="run folder (default runs/MODEL-TIMESTAMP)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--data", help="dataset name or path (see 'genlab data list')")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last good checkpoint")
+    t.add_argument("--env", help="gymnasium environment id (RL models)")
+    t.add_argument("--ways", type=positive_int, help="classes per episode (few-shot models)")
+    t.add_argument("--shots", type=positive_int, help="examples per class (few-shot models)")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="generate images from a trained run", description="Write N samples as a uint8 .npy array (N, H, W) or (N, C, H, W), ink bright on dark.")
+    s.add_argument("run", metavar="RUN_DIR")
+    s.add_argument("--n", type=positive_int, required=True, help="number of images")
+    s.add_argument("--out", required=True, help="output .npy file")
+    s.add_argument("--png", help="also write a grid of (up to 256) samples as PNG")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--batch", type=positive_int, default=256, help="images generated per forward pass")
+    s.add_argument("--device", default="cpu")
+    for name, (typ, help_) in SAMPLE_OPTIONS.items():
+        s.add_argument(f"--{name}", type=typ, help=help_)
+    s.set_defaults(func=cmd_sample)
+
+    e = sub.add_parser("eval", help="metrics of a run on the held-out split", description="Evaluate a run on held-out data.")
+    e.add_argument("run", metavar="RUN_DIR", nargs="?")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--episodes", type=positive_int, help="evaluation episodes (RL, few-shot)")
+    e.add_argument("--ways", type=positive_int, help="classes per episode (few-shot)")
+    e.add_argument("--shots", type=positive_int, help="examples per class (few-shot)")
+    e.add_argument("--omniglot-runs", dest="omniglot_runs", help="folder with Lake et al.'s 20 one-shot runs (few-shot)")
+    e.set_defaults(func=cmd_eval)
+
+    r = sub.add_parser("runs", help="list and inspect runs")
+    rs = r.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=Parser)
+    rs.required = True
+    rl = rs.add_parser("list", help="list runs")
+    rl.add_argument("--root", help="runs folder (default ./runs or $GENLAB_RUNS)")
+    rl.add_argument("--json", action="store_true")
+    rl.set_defaults(func=cmd_runs_list)
+    rsh = rs.add_parser("show", help="config, checkpoints and metrics of one run")
+    rsh.add_argument("run", metavar="RUN_DIR")
+    rsh.add_argument("--json", action="store_true")
+    rsh.set_defaults(func=cmd_runs_show)
+
+    d = sub.add_parser("data", help="datasets: list, info, export, download")
+    ds = d.add_subparsers(dest="data_command", metavar="ACTION", parser_class=Parser)
+    ds.required = True
+    ds.add_parser("list", help="datasets genlab knows").set_defaults(func=cmd_data_list)
+    di = ds.add_parser("info", help="size, shape and classes of a dataset")
+    di.add_argument("name")
+    di.add_argument("--json", action="store_true")
+    di.set_defaults(func=cmd_data_info)
+    de = ds.add_parser("export", help="write a dataset as standard IDX files")
+    de.add_argument("name")
+    de.add_argument("--out", required=True)
+    de.add_argument("--gzip", action="store_true")
+    de.set_defaults(func=cmd_data_export)
+    dd = ds.add_parser("download", help="download MNIST or Fashion-MNIST (verified, atomic)")
+    dd.add_argument("name", choices=["mnist", "mnist-full", "fashion-mnist"])
+    dd.add_argument("--base-url", help="mirror to download from")
+    dd.add_argument("--checksums", help="JSON file {filename: md5} overriding the known checksums")
+    dd.set_defaults(func=cmd_data_download)
+
+    for mod in EXTENSIONS:
+        if importlib.util.find_spec(mod.rsplit(".", 1)[0]) is not None and importlib.util.find_spec(mod) is not None:
+            importlib.import_module(mod).register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        args.func(args)
+        return 0
+    except GenlabError as e:
+        print(f"genlab: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("genlab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

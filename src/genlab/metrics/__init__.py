@@ -1,0 +1,1 @@
+"""Metrics: reconstruction quality, sample quality (evaluator-FID & co), few-shot, retrieval, RL."""

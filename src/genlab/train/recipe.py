@@ -1,0 +1,112 @@
+"""The contract between a model family and the shared training engine.
+
+A recipe owns its modules, optimisers, loss and sampler; the engine owns everything else
+(data batches, seeding, progress bar, logging, checkpoints, resume, DDP, sample grids).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from genlab.config import TrainConfig
+from genlab.data.datasets import ImageData, load_dataset
+from genlab.train.distributed import DistInfo, average_gradients
+
+
+class Recipe:
+    name: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    Config: ClassVar[type] = TrainConfig
+    presets: ClassVar[dict[str, dict]] = {"quick": {}, "full": {}, "book": {}}
+    uses_dataset: ClassVar[bool] = True
+    #: sample() options the CLI may pass (e.g. "label", "steps", "sampler", "guidance")
+    sample_options: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, cfg, device: torch.device | str = "cpu", dist_info: DistInfo | None = None):
+        self.cfg = cfg
+        self.device = torch.device(device)
+        self.dist = dist_info or DistInfo()
+        self.data: ImageData | None = None
+        self.nets: dict[str, nn.Module] = {}
+        self.opts: dict[str, torch.optim.Optimizer] = {}
+        self.build()
+
+    # -- what a family implements -------------------------------------------------------
+    def build(self) -> None:
+        """Create ``self.nets`` (and ``self.opts`` for training)."""
+        raise NotImplementedError
+
+    def train_step(self, batch, step: int) -> dict:
+        """One optimisation step on ``batch`` = (x, y); returns scalars to log ('loss' required)."""
+        raise NotImplementedError
+
+    def sample(self, n: int, generator: torch.Generator | None = None, **options) -> torch.Tensor:
+        """``n`` new images (N, C, H, W) in [0, 1]."""
+        raise NotImplementedError(f"{self.name} does not generate samples")
+
+    def evaluate(self, data: ImageData) -> dict:
+        """Metrics on the held-out split."""
+        return {}
+
+    def figures(self, store) -> list:
+        """Family-specific pictures written into the run folder at the end of training."""
+        return []
+
+    def periodic_eval(self, step: int) -> dict:
+        """Optional metrics during training; a 'score' key (higher is better) keeps the best checkpoint."""
+        return {}
+
+    def extra_state(self) -> dict:
+        """Tensors or plain values beyond nets and optimisers that a resume needs."""
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    # -- shared helpers ---------------------------------------------------------------
+    @property
+    def can_sample(self) -> bool:
+        return type(self).sample is not Recipe.sample
+
+    def load_data(self) -> ImageData:
+        if self.data is None:
+            self.data = load_dataset(self.cfg.data, self.cfg.image_size, self.cfg.channels)
+        return self.data
+
+    def optimize(self, name: str, loss: torch.Tensor, clip: float | None = None, params=None) -> None:
+        """zero_grad, backward, average gradients across ranks, optional clipping, step."""
+        opt = self.opts[name]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        params = params or [p for g in opt.param_groups for p in g["params"]]
+        average_gradients(params, self.dist)
+        if clip:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+
+    def state(self) -> dict:
+        return {
+            "nets": {k: m.state_dict() for k, m in self.nets.items()},
+            "opts": {k: o.state_dict() for k, o in self.opts.items()},
+            "extra": self.extra_state(),
+        }
+
+    def load_state(self, state: dict, with_optimizers: bool = True) -> None:
+        from genlab.errors import GenlabError
+
+        try:
+            for k, m in self.nets.items():
+                m.load_state_dict(state["nets"][k])
+            if with_optimizers:
+                for k, o in self.opts.items():
+                    o.load_state_dict(state["opts"][k])
+            self.load_extra_state(state.get("extra", {}))
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise GenlabError(f"checkpoint does not fit model {self.name} with this config ({str(e).splitlines()[0][:120]})") from None
+
+    def train_mode(self, on: bool = True) -> None:
+        for m in self.nets.values():
+            m.train(on)
