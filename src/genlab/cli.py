@@ -19,6 +19,7 @@ from genlab.errors import GenlabError
 
 #: modules that add subcommands (each defines ``register(subparsers)``); absent ones are skipped
 EXTENSIONS = [
+    "genlab.autoencoders.cli",
     "genlab.metrics.cli",
     "genlab.gans.cli",
     "genlab.rl.cli",
@@ -121,6 +122,10 @@ def cmd_sample(a):
 
 # ----------------------------------------------------------------------------- eval
 def cmd_eval(a):
+    if a.samples is not None:
+        return cmd_eval_samples(a)
+    if a.labels is not None:
+        raise GenlabError("--labels goes with --samples FILE.npy")
     from genlab.train.engine import load_run
 
     if a.run is None:
@@ -132,12 +137,21 @@ def cmd_eval(a):
             raise GenlabError(f"model '{recipe.name}' does not take --{sorted(opts)[0].replace('_', '-')}")
         metrics = recipe.evaluate_options(**opts)
     else:
-        import torch
-
-        with torch.no_grad():
-            metrics = recipe.evaluate(recipe.load_data() if recipe.uses_dataset else None)
+        metrics = recipe.evaluate(recipe.load_data() if recipe.uses_dataset else None)
     metrics = {"run": str(store.path), "step": meta.get("step"), **metrics}
     emit(metrics, a.json)
+
+
+def cmd_eval_samples(a):
+    """Score any array of samples against the held-out digits (FID, KID, IS, precision/recall, ...)."""
+    from genlab.metrics.quality import sample_quality
+    from genlab.metrics.samples import load_labels, load_samples
+
+    if a.run is not None:
+        raise GenlabError("give either RUN_DIR or --samples FILE.npy, not both")
+    x = load_samples(a.samples)
+    y = load_labels(a.labels, len(x)) if a.labels is not None else None
+    emit({"samples": str(a.samples), **sample_quality(x, y)}, a.json)
 
 
 # ----------------------------------------------------------------------------- runs
@@ -225,6 +239,48 @@ def cmd_data_download(a):
     print(f"{a.name} ready in {path}")
 
 
+# ----------------------------------------------------------------------------- import
+def cmd_import(a):
+    """Turn weights trained elsewhere (e.g. the book's code + torch.save) into a genlab run."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from genlab.registry import get_recipe
+    from genlab.train.checkpoint import PICKLE_SUFFIXES, load_pickle_weights
+    from genlab.config import save_config_yaml
+    from genlab.train.engine import _save, build_config
+    from genlab.train.runstore import RunStore
+    from genlab.utils.io import ensure_writable_dir
+
+    path = Path(a.weights)
+    if not path.is_file():
+        raise GenlabError(f"weights file not found: {path}")
+    if path.suffix in PICKLE_SUFFIXES:
+        weights = load_pickle_weights(path, trust=a.trust_pickle)
+    else:
+        try:
+            weights = load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as e:
+            raise GenlabError(f"{path} is not a readable safetensors file ({e})") from None
+    recipe_cls = get_recipe(a.model)
+    cfg = build_config(recipe_cls, a.preset, {})
+    recipe = recipe_cls(cfg, "cpu")
+    net = recipe.nets[a.net] if a.net in recipe.nets else None
+    if net is None:
+        raise GenlabError(f"model {a.model} has no network '{a.net}'; it has: {', '.join(recipe.nets)}")
+    try:
+        net.load_state_dict(weights, strict=not a.partial)
+    except RuntimeError as e:
+        detail = " ".join(x.strip() for x in str(e).splitlines() if x.strip())
+        raise GenlabError(f"the weights do not fit {a.model} (preset {a.preset}): {detail[:200]}") from None
+    store = RunStore(a.out)
+    ensure_writable_dir(store.path)
+    store.create()
+    save_config_yaml(store.config_path, a.model, a.preset, cfg)
+    _save(recipe, store, 0, cfg, a.model)
+    print(f"imported {path} into run {store.path} (evaluate with: genlab eval {store.path})")
+
+
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from genlab.registry import available_models
@@ -260,8 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(f"--{name}", type=typ, help=help_)
     s.set_defaults(func=cmd_sample)
 
-    e = sub.add_parser("eval", help="metrics of a run on the held-out split", description="Evaluate a run on held-out data.")
+    e = sub.add_parser("eval", help="metrics of a run on the held-out split, or of any sample array",
+                       description="Evaluate a run on held-out data, or score a .npy of samples (FID with its floor, KID, IS, precision/recall, coverage) with genlab's MNIST evaluator.")
     e.add_argument("run", metavar="RUN_DIR", nargs="?")
+    e.add_argument("--samples", metavar="FILE.npy", help="score these images instead of a run: (N, 28, 28) uint8 0..255 or float 0..1")
+    e.add_argument("--labels", metavar="FILE.npy", help="with --samples: the class each image was asked to show (adds label_acc)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
     e.add_argument("--device", default="cpu")
@@ -301,6 +360,17 @@ def build_parser() -> argparse.ArgumentParser:
     dd.add_argument("--base-url", help="mirror to download from")
     dd.add_argument("--checksums", help="JSON file {filename: md5} overriding the known checksums")
     dd.set_defaults(func=cmd_data_download)
+
+    im = sub.add_parser("import", help="make a run from weights trained elsewhere (safetensors; pickles only with --trust-pickle)",
+                        description="Load a state dict into MODEL's network and save it as a genlab run. Pickle-based files (.pt, .pth, .pkl, .ckpt) can run code when loaded: they are refused unless --trust-pickle is given, and then read with weights_only=True.")
+    im.add_argument("model", metavar="MODEL")
+    im.add_argument("weights", metavar="WEIGHTS_FILE")
+    im.add_argument("--out", required=True, help="new run folder")
+    im.add_argument("--preset", default="book", help="preset whose architecture the weights fit (default: book)")
+    im.add_argument("--net", default="model", help="which network of the model receives the weights")
+    im.add_argument("--partial", action="store_true", help="allow missing/unexpected keys")
+    im.add_argument("--trust-pickle", action="store_true", help="allow a pickle-based file (loaded with weights_only=True)")
+    im.set_defaults(func=cmd_import)
 
     for mod in EXTENSIONS:
         if importlib.util.find_spec(mod.rsplit(".", 1)[0]) is not None and importlib.util.find_spec(mod) is not None:

@@ -28,11 +28,15 @@ PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"}
 def flatten(obj, prefix: str, tensors: dict):
     """Replace tensors inside nested dicts/lists with references; collect them in ``tensors``."""
     if isinstance(obj, torch.Tensor):
-        key = prefix
+        key = prefix if prefix not in tensors else f"{prefix}#{len(tensors)}"
         tensors[key] = obj.detach().cpu().contiguous()
         return {"__tensor__": key}
     if isinstance(obj, dict):
-        return {"__dict__": [[flatten(k, f"{prefix}.k{i}", tensors), flatten(v, f"{prefix}.{i}", tensors)] for i, (k, v) in enumerate(obj.items())]}
+        items = []
+        for i, (k, v) in enumerate(obj.items()):
+            name = k if isinstance(k, str) and k else f"#{i}"  # readable tensor names (state-dict keys)
+            items.append([flatten(k, f"{prefix}.#k{i}", tensors), flatten(v, f"{prefix}.{name}", tensors)])
+        return {"__dict__": items}
     if isinstance(obj, (list, tuple)):
         return {"__list__" if isinstance(obj, list) else "__tuple__": [flatten(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]}
     if isinstance(obj, (int, float, str, bool)) or obj is None:

@@ -23,7 +23,7 @@ from genlab.config import apply_overrides, load_config_yaml, save_config_yaml, v
 from genlab.errors import GenlabError, TrainingDiverged
 from genlab.registry import get_recipe
 from genlab.train.checkpoint import latest_good_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
-from genlab.train.distributed import DistInfo, broadcast_parameters, cleanup, init_distributed
+from genlab.train.distributed import DistInfo, all_reduce_mean, broadcast_parameters, cleanup, init_distributed
 from genlab.train.runstore import RunStore, new_run_dir, require_run
 from genlab.utils.io import ensure_writable_dir
 from genlab.utils.runtime import pick_device, seed_everything, set_threads
@@ -249,7 +249,8 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume) -> RunStore:
                 count += 1
                 bar.update(1)
                 if step % cfg.log_every == 0 or step == cfg.steps:
-                    rec = {"step": step, **{k: v / count for k, v in sums.items()}, "elapsed_s": round(time.time() - t0, 3)}
+                    means = {k: all_reduce_mean(v / count, dist) for k, v in sums.items()}
+                    rec = {"step": step, **means, "elapsed_s": round(time.time() - t0, 3)}
                     logger.log(rec)
                     bar.set_postfix({k: f"{v:.4g}" for k, v in rec.items() if k not in ("step", "elapsed_s")}, refresh=False)
                     sums, count = {}, 0
@@ -288,11 +289,8 @@ def finish_run(recipe, store: RunStore, cfg) -> None:
     if recipe.can_sample:
         save_sample_grid(recipe, store.samples_dir / "final.png", seed=cfg.seed + FIXED_NOISE_OFFSET)
         _progress_gif(store)
-    if recipe.uses_dataset:
-        with torch.no_grad():
-            metrics = recipe.evaluate(recipe.load_data())
-    else:
-        metrics = recipe.evaluate(None)
+    # no torch.no_grad() here: some evaluations need gradients (MAML's inner loop, fine-tuning)
+    metrics = recipe.evaluate(recipe.load_data() if recipe.uses_dataset else None)
     if metrics:
         write_json_atomic(store.eval_path, metrics)
     with torch.no_grad():

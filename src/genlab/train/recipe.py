@@ -105,7 +105,8 @@ class Recipe:
                     o.load_state_dict(state["opts"][k])
             self.load_extra_state(state.get("extra", {}))
         except (KeyError, RuntimeError, ValueError) as e:
-            raise GenlabError(f"checkpoint does not fit model {self.name} with this config ({str(e).splitlines()[0][:120]})") from None
+            detail = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+            raise GenlabError(f"checkpoint does not fit model {self.name} with this config ({detail[:200]})") from None
 
     def train_mode(self, on: bool = True) -> None:
         for m in self.nets.values():

@@ -68,9 +68,12 @@ class RunStore:
 
     def append_metrics(self, record: dict) -> None:
         line = json.dumps(record, sort_keys=True) + "\n"
-        with open(self.metrics_path, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
+        try:
+            with open(self.metrics_path, "a", encoding="utf-8") as f:
+                f.write(line)
+                f.flush()
+        except OSError as e:
+            raise GenlabError(f"cannot append to {self.metrics_path}: {e.strerror or e} (no space left on device?); earlier checkpoints are intact") from None
 
     def truncate_metrics(self, after_step: int) -> None:
         """On resume: drop records logged after the checkpoint we resume from."""
