@@ -1,0 +1,1 @@
+"""genlab benchmarks: `python -m bench [NAME ...]` runs bench/bench_NAME.py and prints figures."""
