@@ -1,0 +1,152 @@
+"""What every RL recipe shares: the environment pool, episode history, greedy evaluation,
+periodic evaluation (best checkpoint), plots and rendering.
+
+One engine step is one step of the environment pool (``n_envs`` environment steps) plus
+whatever updates are due. Replay buffers and the environments' own state are not
+checkpointed: a resumed run starts fresh episodes and refills its buffer before learning.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from genlab.config import TrainConfig
+from genlab.errors import GenlabError
+from genlab.rl.envs import EnvPool, check_spaces, make_env, run_episodes, summarize
+from genlab.train.recipe import Recipe
+
+#: engine settings every RL preset starts from (intervals count engine steps)
+RL_DEFAULTS = {"log_every": 500, "ckpt_every": 10_000, "eval_every": 5_000, "tensorboard": False}
+
+
+@dataclass
+class RLConfig(TrainConfig):
+    env: str = "CartPole-v1"  # gymnasium id
+    gamma: float = 0.99
+    n_envs: int = 1  # environment copies stepped together (one engine step = n_envs env steps)
+    eval_episodes: int = 10  # greedy episodes per periodic evaluation
+    final_eval_episodes: int = 100  # greedy episodes of evaluate() at the end of training
+
+
+class RLRecipe(Recipe):
+    family = "rl"
+    uses_dataset = False
+    obs_kind = "box"  # "box" (neural networks) or "discrete" (tables)
+
+    def build(self):
+        if self.cfg.n_envs < 1:
+            raise GenlabError(f"n_envs must be at least 1, got {self.cfg.n_envs}")
+        env = make_env(self.cfg.env, **self.env_kwargs())
+        check_spaces(env, self.cfg.env, self.name, self.obs_kind)
+        self.obs_space, self.n_actions = env.observation_space, int(env.action_space.n)
+        env.close()
+        self.pool: EnvPool | None = None
+        self.history = {"env_step": [], "return": [], "length": []}
+        self._summarised, self._return_100 = 0, 0.0
+        self.build_agent()
+
+    # -- what an algorithm implements -----------------------------------------------------
+    def build_agent(self) -> None:
+        raise NotImplementedError
+
+    def act(self, obs: np.ndarray, greedy: bool = True) -> np.ndarray:
+        """Actions for a batch of observations (greedy = the deterministic evaluation policy)."""
+        raise NotImplementedError
+
+    def env_kwargs(self) -> dict:
+        """Extra ``gym.make`` arguments (e.g. FrozenLake's map)."""
+        return {}
+
+    def extra_figures(self, store) -> list:
+        return []
+
+    # -- acting in the training environments --------------------------------------------
+    def env_step(self, step: int, actions: np.ndarray):
+        """Step the training pool; records finished episodes. Returns (obs, next_obs, rewards, terminated, truncated)."""
+        obs = self.observations(step).copy()
+        next_obs, rewards, term, trunc, finished = self.pool.step(actions)
+        env_step = (step + 1) * self.cfg.n_envs
+        for ret, length in finished:
+            self.history["env_step"].append(env_step)
+            self.history["return"].append(ret)
+            self.history["length"].append(length)
+        return obs, next_obs, rewards, term, trunc
+
+    def observations(self, step: int) -> np.ndarray:
+        """Current observations of the training pool (created on first use; a resume starts new episodes)."""
+        if self.pool is None:
+            self.pool = EnvPool(self.cfg.env, self.cfg.n_envs, self.cfg.seed * 100_003 + step, **self.env_kwargs())
+        return self.pool.obs
+
+    def episode_logs(self) -> dict:
+        """Scalars logged every step: mean return of the last 100 training episodes and the episode count."""
+        n = len(self.history["return"])
+        if n != self._summarised:  # recompute only when an episode ended
+            self._return_100, self._summarised = float(np.mean(self.history["return"][-100:])), n
+        return {"return_100": self._return_100, "episodes": float(n)}
+
+    # -- evaluation ---------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate_options(self, episodes: int | None = None, **_) -> dict:
+        """Greedy policy over ``episodes`` evaluation episodes (seeds distinct from training)."""
+        self.train_mode(False)
+        n = episodes or self.cfg.final_eval_episodes
+        returns = run_episodes(lambda o: self.act(o, greedy=True), self.cfg.env, n, **self.env_kwargs())
+        return {"model": self.name, **summarize(returns, self.cfg.env), **self.eval_extras(returns)}
+
+    def eval_extras(self, returns: np.ndarray) -> dict:
+        return {}
+
+    def evaluate(self, data) -> dict:
+        return self.evaluate_options()
+
+    def periodic_eval(self, step: int) -> dict:
+        ev = self.evaluate_options(self.cfg.eval_episodes)
+        self.train_mode(True)
+        return {"eval_return": ev["mean_return"], "eval_min": ev["min_return"], "score": ev["mean_return"],
+                "env_steps": step * self.cfg.n_envs}
+
+    # -- state, pictures, rendering ---------------------------------------------------
+    def extra_state(self) -> dict:
+        return {"history_env_step": torch.tensor(self.history["env_step"], dtype=torch.int64),
+                "history_return": torch.tensor(self.history["return"], dtype=torch.float64),
+                "history_length": torch.tensor(self.history["length"], dtype=torch.int64)}
+
+    def load_extra_state(self, state: dict) -> None:
+        for key in self.history:
+            if f"history_{key}" in state:
+                self.history[key] = state[f"history_{key}"].tolist()
+
+    def figures(self, store) -> list:
+        from genlab.rl.plots import plot_training, write_episodes_csv
+
+        paths = [write_episodes_csv(store.path / "episodes.csv", self.history)]
+        threshold = gym.spec(self.cfg.env).reward_threshold
+        paths.append(plot_training(store.plots_dir / "rl.png", self.history, store.read_metrics(), threshold, f"{self.name} on {self.cfg.env}"))
+        return paths + self.extra_figures(store)
+
+    @torch.no_grad()
+    def play_frames(self, episodes: int = 1, seed: int = 0, max_frames: int = 500) -> tuple[list, list]:
+        """RGB frames of greedy episodes (seeded ``seed``, ``seed + 1``, ...), at most ``max_frames``; and their returns."""
+        self.train_mode(False)
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen, no display needed
+        env = make_env(self.cfg.env, render_mode="rgb_array", **self.env_kwargs())
+        frames, returns = [], []
+        for ep in range(episodes):
+            obs, _ = env.reset(seed=seed + ep)
+            frames.append(env.render())
+            total, done = 0.0, False
+            while not done and len(frames) < max_frames:
+                obs, r, term, trunc, _ = env.step(int(self.act(np.asarray(obs)[None], greedy=True)[0]))
+                frames.append(env.render())
+                total, done = total + r, term or trunc
+            returns.append(total)
+            if len(frames) >= max_frames:
+                break
+        env.close()
+        return frames, returns

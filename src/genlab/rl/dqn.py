@@ -1,0 +1,160 @@
+"""Deep Q-Network (chapter 5.5) for any gymnasium env with a Box observation and Discrete actions.
+
+Per engine step: one epsilon-greedy step of every environment copy into a preallocated replay
+buffer, then the updates due. An update regresses Q(s, a) on
+
+    r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q(s', a'))   (Double DQN)
+    r + gamma * (1 - terminated) * max_a' Q_target(s', a')             (classic)
+
+with a Huber (or MSE) loss and gradient clipping. Truncation by a time limit is not
+termination: those transitions bootstrap. The target network follows by Polyak averaging or
+hard copies. The replay buffer is not checkpointed: a resumed run refills it first.
+
+The ``book`` preset is the textbook agent: MLP 128-128, buffer 10k, batch 32, MSE, one replay
+(one minibatch update) per *episode*, epsilon *= 0.995 per replay, target copied every 100
+episodes, reward -10 when the pole falls. It learns slowly: ~1000 updates in 1000 episodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from genlab.errors import GenlabError
+from genlab.rl.base import RL_DEFAULTS, RLConfig, RLRecipe
+from genlab.rl.nets import MLP
+from genlab.rl.replay import ReplayBuffer
+from genlab.rl.schedules import exponential, linear
+
+
+@dataclass
+class DQNConfig(RLConfig):
+    gamma: float = 0.98  # horizon ~50 steps: smaller, easier Q values on CartPole (as RL-Zoo)
+    hidden: tuple[int, ...] = (128, 128)
+    lr: float = 1e-3
+    lr_end: float = 1e-4  # learning rate decays linearly to this over the run (a calmer final policy)
+    batch_size: int = 64
+    buffer_size: int = 100_000
+    learning_starts: int = 1_000  # transitions in the buffer before the first update
+    train_every: int = 1  # env steps between updates (replay_per=step)
+    gradient_steps: int = 1  # updates each time
+    replay_per: str = "step"  # step | episode (the book: one update per finished episode)
+    double: bool = True
+    loss: str = "huber"  # huber | mse
+    grad_clip: float = 10.0  # 0: off
+    target_update: str = "polyak"  # polyak | hard
+    tau: float = 0.01  # polyak rate per update
+    target_every: int = 1_000  # hard copy every N env steps ...
+    target_every_episodes: int = 0  # ... or every N episodes (the book: 100)
+    epsilon_schedule: str = "linear"  # linear (over epsilon_steps env steps) | exp (decay per update)
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.02
+    epsilon_steps: int = 8_000
+    epsilon_decay: float = 0.995
+    fail_reward: float | None = None  # replaces the reward of terminating transitions (the book: -10)
+
+
+BOOK = {"gamma": 0.99, "hidden": (128, 128), "lr": 1e-3, "lr_end": 1e-3, "batch_size": 32, "buffer_size": 10_000, "learning_starts": 33,
+        "replay_per": "episode", "double": False, "loss": "mse", "grad_clip": 0.0, "target_update": "hard",
+        "target_every_episodes": 100, "epsilon_schedule": "exp", "epsilon_end": 0.01, "epsilon_decay": 0.995, "fail_reward": -10.0}
+
+
+class DQNRecipe(RLRecipe):
+    name = "dqn"
+    Config = DQNConfig
+    presets = {
+        "quick": {**RL_DEFAULTS, "steps": 50_000, "eval_every": 2_500},
+        "full": {**RL_DEFAULTS, "steps": 100_000, "eval_every": 2_500},
+        "book": {**RL_DEFAULTS, **BOOK, "steps": 200_000, "eval_every": 10_000},
+    }
+
+    def build_agent(self):
+        cfg = self.cfg
+        for key, allowed in (("replay_per", ("step", "episode")), ("loss", ("huber", "mse")), ("target_update", ("polyak", "hard")),
+                             ("epsilon_schedule", ("linear", "exp"))):
+            if getattr(cfg, key) not in allowed:
+                raise GenlabError(f"{key} must be one of {', '.join(allowed)}, got '{getattr(cfg, key)}'")
+        n_obs = int(self.obs_space.shape[0])
+        self.nets["q"] = MLP(n_obs, cfg.hidden, self.n_actions).to(self.device)
+        self.nets["target"] = MLP(n_obs, cfg.hidden, self.n_actions).to(self.device).requires_grad_(False)
+        self.nets["target"].load_state_dict(self.nets["q"].state_dict())
+        self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, foreach=True)
+        self.buffer = ReplayBuffer(cfg.buffer_size, n_obs)
+        self.n_updates, self.last = 0, {"loss": 0.0, "q_mean": 0.0}
+
+    def epsilon(self, step: int) -> float:
+        c = self.cfg
+        if c.epsilon_schedule == "exp":
+            return exponential(c.epsilon_start, c.epsilon_end, self.n_updates, c.epsilon_decay)
+        return linear(c.epsilon_start, c.epsilon_end, step * c.n_envs, c.epsilon_steps)
+
+    @torch.no_grad()
+    def act(self, obs, greedy=True, epsilon: float = 0.0):
+        q = self.nets["q"](torch.as_tensor(obs, dtype=torch.float32, device=self.device))
+        actions = q.argmax(1).cpu().numpy()
+        if greedy:
+            return actions
+        explore = np.random.random(len(actions)) < epsilon
+        return np.where(explore, np.random.randint(self.n_actions, size=len(actions)), actions)
+
+    def td_loss(self, obs, actions, rewards, next_obs, terminated):
+        """Loss of one minibatch and the mean Q estimate."""
+        q_net, target = self.nets["q"], self.nets["target"]
+        q = q_net(obs).gather(1, actions[:, None]).squeeze(1)
+        with torch.no_grad():
+            next_q = target(next_obs)
+            if self.cfg.double:
+                next_v = next_q.gather(1, q_net(next_obs).argmax(1, keepdim=True)).squeeze(1)
+            else:
+                next_v = next_q.max(1).values
+            y = rewards + self.cfg.gamma * (1.0 - terminated) * next_v
+        loss = F.smooth_l1_loss(q, y) if self.cfg.loss == "huber" else F.mse_loss(q, y)
+        return loss, q.mean()
+
+    def update(self) -> None:
+        cfg = self.cfg
+        loss, q_mean = self.td_loss(*self.buffer.sample(cfg.batch_size, self.device))
+        self.optimize("q", loss, clip=cfg.grad_clip or None)
+        self.n_updates += 1
+        if cfg.target_update == "polyak":
+            with torch.no_grad():
+                torch._foreach_lerp_(list(self.nets["target"].parameters()), list(self.nets["q"].parameters()), cfg.tau)
+        self.last = {"loss": loss.item(), "q_mean": q_mean.item()}
+
+    def train_step(self, batch, step):
+        cfg = self.cfg
+        eps = self.epsilon(step)
+        lr = linear(cfg.lr, cfg.lr_end, step, cfg.steps)
+        for group in self.opts["q"].param_groups:
+            group["lr"] = lr
+        actions = self.act(self.observations(step), greedy=False, epsilon=eps)
+        episodes_before = len(self.history["return"])
+        obs, next_obs, rewards, term, _ = self.env_step(step, actions)
+        if cfg.fail_reward is not None:
+            rewards = np.where(term, cfg.fail_reward, rewards)
+        self.buffer.add(obs, actions, rewards, next_obs, term)
+        finished = range(episodes_before, len(self.history["return"]))  # indices of episodes that just ended
+        if len(self.buffer) >= max(cfg.learning_starts, cfg.batch_size):
+            if cfg.replay_per == "episode":
+                n = len(finished)
+            else:
+                n = cfg.gradient_steps if (step + 1) % cfg.train_every == 0 else 0
+            for _ in range(n):
+                self.update()
+        if cfg.target_update == "hard":
+            env_step = (step + 1) * cfg.n_envs
+            by_steps = not cfg.target_every_episodes and env_step % cfg.target_every < cfg.n_envs
+            by_episodes = cfg.target_every_episodes and any(i % cfg.target_every_episodes == 0 for i in finished)
+            if by_steps or by_episodes:
+                self.nets["target"].load_state_dict(self.nets["q"].state_dict())
+        return {**self.last, "epsilon": eps, "lr": lr, **self.episode_logs()}
+
+    def extra_state(self):
+        return {**super().extra_state(), "n_updates": self.n_updates}
+
+    def load_extra_state(self, state):
+        super().load_extra_state(state)
+        self.n_updates = int(state.get("n_updates", 0))

@@ -1,0 +1,80 @@
+"""DQN learns CartPole on a small budget; `genlab eval --episodes --json` and `genlab play` work;
+bad input gives one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from genlab.cli import main
+
+SMALL = ["--steps", "4000", "--seed", "0", "--set", "progress=false", "--set", "epsilon_steps=2000", "--set", "learning_starts=500",
+         "--set", "eval_every=2000", "--set", "eval_episodes=5", "--set", "final_eval_episodes=20", "--set", "lr_end=1e-4"]
+
+
+@pytest.fixture(scope="module")
+def dqn_run(tmp_path_factory):
+    from conftest import run_cli
+
+    out = tmp_path_factory.mktemp("rl") / "dqn"
+    p = run_cli("train", "dqn", "--env", "CartPole-v1", "--out", out, *SMALL)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return out
+
+
+@pytest.mark.slow
+def test_dqn_learns_cartpole(dqn_run, cli):
+    p = cli("eval", dqn_run, "--episodes", "30", "--json")
+    assert p.returncode == 0, p.stderr
+    ev = json.loads(p.stdout)
+    assert {"mean_return", "std_return", "min_return", "episodes", "solved"} <= set(ev)
+    assert ev["episodes"] == 30 and ev["solved"] in (True, False)
+    assert ev["mean_return"] >= 80, ev  # a random policy averages ~22
+    assert (dqn_run / "checkpoints" / "best.json").exists()
+    rows = [json.loads(line) for line in (dqn_run / "metrics.jsonl").read_text().splitlines()]
+    assert {"loss", "epsilon", "q_mean", "return_100"} <= set(rows[0])
+    assert (dqn_run / "plots" / "rl.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_play_writes_gif(dqn_run, tmp_path, cli):
+    gif = tmp_path / "cartpole.gif"
+    p = cli("play", dqn_run, "--gif", gif, "--max-frames", "30", "--frame-ms", "50")
+    assert p.returncode == 0, p.stderr
+    assert "wrote 30 frames (600x400)" in p.stdout
+    im = Image.open(gif)
+    assert im.size == (600, 400)
+    durations = []
+    for i in range(im.n_frames):  # Pillow merges identical consecutive frames, adding their durations
+        im.seek(i)
+        durations.append(im.info["duration"])
+    assert sum(durations) == 30 * 50 and 2 <= im.n_frames <= 30
+
+
+@pytest.mark.parametrize("args, words", [
+    (["train", "dqn", "--env", "NoSuchEnv-v0"], "unknown gymnasium environment"),
+    (["train", "dqn", "--env", "Pendulum-v1"], "discrete action space"),
+    (["train", "dqn", "--env", "FrozenLake-v1"], "Box observation"),
+    (["train", "qlearning", "--env", "CartPole-v1"], "discrete (tabular) observation"),
+    (["train", "dqn", "--set", "target_update=soft"], "target_update must be one of"),
+])
+def test_bad_input_is_one_line(args, words, tmp_path, capsys):
+    assert main([*args, "--out", str(tmp_path / "run"), "--steps", "10", "--set", "progress=false"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "\n" not in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_malformed_checkpoint_and_bad_gif(dqn_run, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(dqn_run, broken)
+    for f in (broken / "checkpoints").glob("*.safetensors"):
+        f.write_bytes(b"not a checkpoint")
+    assert main(["eval", str(broken), "--episodes", "2"]) == 2
+    assert main(["play", str(dqn_run), "--gif", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("genlab: error:") for line in err)
