@@ -1,0 +1,124 @@
+"""Reverse-process samplers: the book's ancestral DDPM and DDIM, both with classifier-free guidance.
+
+Samplers work in model space ([-1, 1] images) and know nothing about the network: they call a
+:class:`Denoiser`, which turns the network's output (eps or v) into (eps, x0) and applies
+guidance eps = eps_uncond + w * (eps_cond - eps_uncond). All randomness comes from the
+``generator`` passed in (a CPU ``torch.Generator``), so the same seed gives the same images.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from genlab.diffusion.schedules import NoiseSchedule
+from genlab.errors import GenlabError
+
+SAMPLERS = ("ddpm", "ddim")
+PREDICTIONS = ("eps", "v")
+
+
+class Denoiser:
+    """Wraps a network f(x_t, t, labels) predicting ``prediction`` ('eps' or 'v') into (eps, x0).
+
+    With ``labels`` and ``guidance`` != 1 the conditional and null-class outputs are computed in
+    one batch and mixed: out = out_uncond + w * (out_cond - out_uncond) (linear in eps and in v).
+    """
+
+    def __init__(self, model, schedule: NoiseSchedule, prediction: str = "eps", labels: torch.Tensor | None = None,
+                 guidance: float = 1.0, clip: bool = True):
+        if prediction not in PREDICTIONS:
+            raise GenlabError(f"unknown prediction '{prediction}'; choose one of: {', '.join(PREDICTIONS)}")
+        self.model, self.schedule, self.prediction = model, schedule, prediction
+        self.labels, self.guidance, self.clip = labels, guidance, clip
+        self.evaluations = 0  # network evaluations per sample, for the speed comparison
+
+    def output(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        self.evaluations += 1
+        if self.labels is None or self.guidance == 1.0:
+            return self.model(x, t, self.labels)
+        null = self.model.null_labels(len(x), x.device)
+        cond, uncond = self.model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([self.labels, null])).chunk(2)
+        return uncond + self.guidance * (cond - uncond)
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(eps, x0) predicted at x_t; x0 clipped to [-1, 1] (and eps made consistent) when ``clip``."""
+        out, s = self.output(x, t), self.schedule
+        if self.prediction == "eps":
+            eps, x0 = out, s.x0_from_eps(x, t, out)
+        else:
+            eps, x0 = s.eps_from_v(x, t, out), s.x0_from_v(x, t, out)
+        if self.clip:
+            x0 = x0.clamp(-1, 1)
+            eps = s.eps_from_x0(x, t, x0)
+        return eps, x0
+
+
+def timesteps_for(schedule: NoiseSchedule, steps: int | None) -> list[int]:
+    """``steps`` timesteps from T-1 down to 0, evenly spaced (all T of them by default)."""
+    T = schedule.timesteps
+    steps = T if steps is None else steps
+    if not 1 <= steps <= T:
+        raise GenlabError(f"--steps must be between 1 and {T}, got {steps}")
+    return torch.linspace(T - 1, 0, steps).round().long().tolist()
+
+
+def _noise(shape, generator, device) -> torch.Tensor:
+    return torch.randn(shape, generator=generator).to(device)
+
+
+@torch.no_grad()
+def ddpm_sample(denoiser: Denoiser, shape, generator=None, steps: int | None = None, device="cpu", trajectory: list | None = None):
+    """The book's ancestral sampler: x_{t-1} = 1/sqrt(a_t) (x_t - b_t/sqrt(1-abar_t) eps) + sqrt(b_t) z.
+
+    Written as the posterior mean given x0_hat, which equals the book's formula when x0 is not
+    clipped. With ``steps`` < T the chain is respaced: b_t = 1 - abar_t / abar_prev.
+    """
+    ab = denoiser.schedule.alphas_cumprod
+    x = _noise(shape, generator, device)
+    ts = timesteps_for(denoiser.schedule, steps)
+    for i, t in enumerate(ts):
+        ab_t = ab[t]
+        ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.ones_like(ab_t)
+        beta = 1 - ab_t / ab_prev
+        eps, x0 = denoiser(x, torch.full((shape[0],), t, device=device, dtype=torch.long))
+        x = (ab_prev.sqrt() * beta * x0 + (1 - beta).sqrt() * (1 - ab_prev) * x) / (1 - ab_t)
+        if i + 1 < len(ts):
+            x = x + beta.sqrt() * _noise(shape, generator, device)
+        if trajectory is not None:
+            trajectory.append(x.cpu())
+    return x
+
+
+@torch.no_grad()
+def ddim_sample(denoiser: Denoiser, shape, generator=None, steps: int = 50, eta: float = 0.0, device="cpu", trajectory: list | None = None):
+    """DDIM (Song et al., 2021) on ``steps`` timesteps; eta=0 deterministic, eta=1 ~ DDPM noise.
+
+    x_prev = sqrt(abar_prev) x0 + sqrt(1 - abar_prev - sigma^2) eps + sigma z,
+    sigma = eta sqrt((1 - abar_prev)/(1 - abar_t) (1 - abar_t/abar_prev)).
+    """
+    if eta < 0:
+        raise GenlabError(f"--eta must be >= 0, got {eta}")
+    ab = denoiser.schedule.alphas_cumprod
+    x = _noise(shape, generator, device)
+    ts = timesteps_for(denoiser.schedule, steps)
+    for i, t in enumerate(ts):
+        ab_t = ab[t]
+        ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.ones_like(ab_t)
+        eps, x0 = denoiser(x, torch.full((shape[0],), t, device=device, dtype=torch.long))
+        sigma = eta * ((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)).sqrt()
+        x = ab_prev.sqrt() * x0 + (1 - ab_prev - sigma**2).clamp(min=0).sqrt() * eps
+        if eta > 0 and i + 1 < len(ts):
+            x = x + sigma * _noise(shape, generator, device)
+        if trajectory is not None:
+            trajectory.append(x.cpu())
+    return x
+
+
+def sample(denoiser: Denoiser, shape, generator=None, sampler: str = "ddim", steps: int | None = None, eta: float = 0.0,
+           device="cpu", trajectory: list | None = None) -> torch.Tensor:
+    """Dispatch by name; ``steps`` None means T for ddpm and 50 for ddim."""
+    if sampler == "ddpm":
+        return ddpm_sample(denoiser, shape, generator, steps, device, trajectory)
+    if sampler == "ddim":
+        return ddim_sample(denoiser, shape, generator, 50 if steps is None else steps, eta, device, trajectory)
+    raise GenlabError(f"unknown sampler '{sampler}'; choose one of: {', '.join(SAMPLERS)}")

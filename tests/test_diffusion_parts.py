@@ -1,0 +1,144 @@
+"""Diffusion pieces without training: schedules, the forward process, the U-Net, the samplers' math."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from genlab.diffusion.samplers import Denoiser, ddim_sample, ddpm_sample, timesteps_for
+from genlab.diffusion.schedules import NoiseSchedule
+from genlab.diffusion.unet import ResBlock, UNet
+from genlab.errors import GenlabError
+
+
+def test_linear_schedule_is_the_books():
+    s = NoiseSchedule.make("linear", 1000)
+    assert s.timesteps == 1000
+    assert s.betas[0].item() == pytest.approx(1e-4) and s.betas[-1].item() == pytest.approx(0.02)
+    assert torch.allclose(s.alphas_cumprod, torch.cumprod(1 - s.betas.double(), 0).float())
+    assert s.alphas_cumprod[-1] < 1e-4  # x_T is (almost) pure noise
+
+
+def test_cosine_schedule_decreases_from_one_to_zero():
+    ab = NoiseSchedule.make("cosine", 1000).alphas_cumprod
+    assert ab[0] > 0.999 and ab[-1] < 1e-3
+    assert (ab[1:] < ab[:-1]).all()
+    with pytest.raises(GenlabError):
+        NoiseSchedule.make("quadratic")
+
+
+def test_q_sample_broadcasts_one_alphabar_per_image():
+    s = NoiseSchedule.make("linear")
+    x0, noise = torch.rand(4, 1, 28, 28) * 2 - 1, torch.randn(4, 1, 28, 28)
+    t = torch.tensor([0, 10, 500, 999])
+    xt = s.q_sample(x0, t, noise)
+    for i in range(4):
+        ab = s.alphas_cumprod[t[i]]
+        assert torch.allclose(xt[i], ab.sqrt() * x0[i] + (1 - ab).sqrt() * noise[i], atol=1e-5)
+
+
+def test_eps_x0_v_conversions_round_trip():
+    s = NoiseSchedule.make("cosine")
+    x0, eps = torch.randn(6, 3, 8, 8), torch.randn(6, 3, 8, 8)
+    t = torch.randint(0, 1000, (6,))
+    xt = s.q_sample(x0, t, eps)
+    v = s.v_from(x0, t, eps)
+    assert torch.allclose(s.x0_from_v(xt, t, v), x0, atol=1e-4)
+    assert torch.allclose(s.eps_from_v(xt, t, v), eps, atol=1e-4)
+    t_mid = t.clamp(10, 990)  # x0 <-> eps is ill-conditioned at the very ends of the chain
+    xt = s.q_sample(x0, t_mid, eps)
+    assert torch.allclose(s.x0_from_eps(xt, t_mid, eps), x0, atol=1e-3)
+    assert torch.allclose(s.eps_from_x0(xt, t_mid, x0), eps, atol=1e-3)
+
+
+@pytest.mark.parametrize("shape,mults", [((1, 28, 28), (1, 2, 2, 2)), ((3, 32, 32), (1, 2)), ((1, 20, 24), (1, 2, 4))])
+def test_unet_keeps_any_image_shape(shape, mults):
+    net = UNet(shape[0], base_channels=8, channel_mults=mults, num_classes=10)
+    x = torch.randn(2, *shape)
+    assert net(x, torch.tensor([3, 700]), torch.tensor([1, 10])).shape == x.shape
+
+
+def test_time_reaches_every_residual_block_and_labels_change_the_output():
+    torch.manual_seed(0)
+    net = UNet(1, base_channels=8, channel_mults=(1, 2, 2, 2), num_classes=10)
+    torch.nn.init.normal_(net.out[-1].weight)  # the output layer starts at zero
+    outputs = {}
+    blocks = [m for m in net.modules() if isinstance(m, ResBlock)]
+    for i, b in enumerate(blocks):
+        b.register_forward_hook(lambda m, a, out, i=i: outputs.setdefault(i, []).append(out))
+    x = torch.randn(2, 1, 28, 28)
+    y = net(x, torch.tensor([5, 5]), torch.tensor([3, 3]))
+    net(x, torch.tensor([900, 900]), torch.tensor([3, 3]))
+    assert len(blocks) == 4 + 2 + 4  # one per level down and up, two in the middle
+    for i in range(len(blocks)):
+        assert not torch.allclose(outputs[i][0], outputs[i][1]), f"block {i} does not see the time step"
+    assert not torch.allclose(y, net(x, torch.tensor([5, 5]), net.null_labels(2)))
+
+
+def test_guidance_mixes_conditional_and_unconditional_outputs():
+    torch.manual_seed(0)
+    net = UNet(1, base_channels=8, channel_mults=(1, 2), num_classes=10)
+    torch.nn.init.normal_(net.out[-1].weight)
+    s = NoiseSchedule.make("linear")
+    x, t, y = torch.randn(3, 1, 28, 28), torch.tensor([100, 200, 300]), torch.tensor([0, 4, 9])
+    with torch.no_grad():
+        cond, uncond = net(x, t, y), net(x, t, net.null_labels(3))
+        got = Denoiser(net, s, labels=y, guidance=3.0).output(x, t)
+    assert torch.allclose(got, uncond + 3.0 * (cond - uncond), atol=1e-5)
+
+
+class ExactDenoiser(torch.nn.Module):
+    """The exact eps-predictor when the data distribution is the single image ``x0``."""
+
+    def __init__(self, schedule, x0):
+        super().__init__()
+        self.s, self.x0 = schedule, x0
+
+    def forward(self, x, t, labels=None):
+        return self.s.eps_from_x0(x, t, self.x0.expand_as(x))
+
+    def null_labels(self, n, device=None):
+        return torch.full((n,), 10, dtype=torch.long)
+
+
+@pytest.mark.parametrize("sampler,steps,eta", [("ddpm", None, 0.0), ("ddpm", 100, 0.0), ("ddim", 50, 0.0), ("ddim", 20, 1.0)])
+def test_samplers_land_on_the_data_under_an_exact_denoiser(sampler, steps, eta):
+    s = NoiseSchedule.make("linear")
+    x0 = torch.rand(1, 1, 8, 8) * 1.6 - 0.8
+    den = Denoiser(ExactDenoiser(s, x0), s, clip=False)
+    g = torch.Generator().manual_seed(0)
+    out = ddpm_sample(den, (3, 1, 8, 8), g, steps) if sampler == "ddpm" else ddim_sample(den, (3, 1, 8, 8), g, steps, eta)
+    assert torch.allclose(out, x0.expand_as(out), atol=1e-3)
+    assert den.evaluations == (steps or 1000)
+
+
+def test_ddpm_sampler_is_the_books_formula_when_not_clipping():
+    torch.manual_seed(0)
+    s = NoiseSchedule.make("linear", 30)
+    net = UNet(1, base_channels=8, channel_mults=(1, 2))
+    torch.nn.init.normal_(net.out[-1].weight, std=0.1)
+    with torch.no_grad():
+        ours = ddpm_sample(Denoiser(net, s, clip=False), (2, 1, 8, 8), torch.Generator().manual_seed(1))
+        g = torch.Generator().manual_seed(1)
+        img = torch.randn(2, 1, 8, 8, generator=g)
+        for i in reversed(range(30)):
+            eps = net(img, torch.full((2,), i, dtype=torch.long))
+            a, ab, b = s.alphas[i], s.alphas_cumprod[i], s.betas[i]
+            img = (1 / a.sqrt()) * (img - b * eps / (1 - ab).sqrt())
+            if i > 0:
+                img = img + b.sqrt() * torch.randn(img.shape, generator=g)
+    assert torch.allclose(ours, img, atol=1e-4)
+
+
+def test_ddim_eta0_is_deterministic_and_steps_are_checked():
+    s = NoiseSchedule.make("linear")
+    net = UNet(1, base_channels=8, channel_mults=(1, 2))
+    with torch.no_grad():
+        a = ddim_sample(Denoiser(net, s), (2, 1, 8, 8), torch.Generator().manual_seed(3), 10)
+        b = ddim_sample(Denoiser(net, s), (2, 1, 8, 8), torch.Generator().manual_seed(3), 10)
+    assert torch.equal(a, b)
+    assert timesteps_for(s, 4) == [999, 666, 333, 0]
+    with pytest.raises(GenlabError):
+        timesteps_for(s, 0)
+    with pytest.raises(GenlabError):
+        timesteps_for(s, 1001)
