@@ -1,0 +1,106 @@
+"""Few-shot benchmark on Omniglot (issue 8).
+
+1. The default few-shot model (``protonet --preset full``), trained only on the shipped
+   background sets minus the two held-out alphabets: training time, error on 20 one-shot runs
+   in Lake et al.'s format built from the held-out alphabets (the official evaluation runs
+   are not shipped), and held-out 5-way / 20-way 1-shot accuracy with 95% intervals.
+2. MAML second order vs first order, and 3. ProtoNet vs the fine-tuning baseline: each pair
+   trained with the same seed and steps and evaluated on the SAME held-out episodes.
+
+    python -m bench fewshot                              # the acceptance run (about 30 min on 2 cores)
+    python -m bench fewshot --default-steps=600 --compare-steps=150 --episodes=100   # shortened
+
+With ``--runs-dir DIR`` part 1 is also scored on the official runs (DIR/run01..run20).
+Results go to bench/results/fewshot.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import pin_threads, save_result, table
+from genlab.fewshot.base import EVAL_SEED, mean_ci95
+from genlab.fewshot.benchmark import evaluate_omniglot_runs, write_omniglot_runs
+from genlab.fewshot.episodes import iter_episodes
+from genlab.train.engine import load_run, train
+
+
+def train_run(model: str, preset: str, overrides: dict, out: Path) -> tuple:
+    t0, c0 = time.perf_counter(), time.process_time()
+    store = train(model, preset, {"progress": False, **overrides}, out=out)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    recipe = load_run(store.path)[0]
+    loop_s = [r["elapsed_s"] for r in store.read_metrics() if "elapsed_s" in r][-1]
+    # train_loop_s: the optimisation steps alone; wall/cpu also hold data loading and the final evaluation
+    return recipe, store, {"train_loop_s": round(loop_s, 1), "train_wall_s": round(wall, 1), "train_cpu_s": round(cpu, 1)}
+
+
+def same_episodes(recipes: dict, ways: int, shots: int, episodes: int) -> list[dict]:
+    """Accuracy of each recipe on one fixed list of held-out episodes."""
+    test = next(iter(recipes.values())).pools[1]
+    eps = list(iter_episodes(test, ways, shots, 15, episodes, EVAL_SEED))
+    rows = []
+    for name, r in recipes.items():
+        t0 = time.perf_counter()
+        acc, ci = mean_ci95(r.episode_accuracy(eps))
+        rows.append({"model": name, "task": f"{ways}-way {shots}-shot", "accuracy": round(acc, 2), "ci95": round(ci, 2),
+                     "eval_s": round(time.perf_counter() - t0, 1)})
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench fewshot")
+    p.add_argument("--default-steps", type=int, help="steps of the default model (default: the full preset's)")
+    p.add_argument("--compare-steps", type=int, default=300, help="steps of each model in the comparisons")
+    p.add_argument("--episodes", type=int, default=600, help="held-out episodes per evaluation")
+    p.add_argument("--runs-dir", help="official one-shot runs (run01..run20), if you have them")
+    p.add_argument("--skip", default="", help="comma list of parts to skip: default, maml, baseline")
+    a = p.parse_args(argv)
+    threads = pin_threads()
+    skip = set(a.skip.split(","))
+    root = Path(tempfile.mkdtemp(prefix="bench-fewshot-"))
+    fixture = write_omniglot_runs(root / "runs")
+    result = {"settings": {**threads, **vars(a)}}
+
+    if "default" not in skip:
+        over = {"eval_episodes": a.episodes, **({"steps": a.default_steps} if a.default_steps else {})}
+        recipe, store, times = train_run("protonet", "full", over, root / "protonet-full")
+        ev = store.read_eval()
+        runs = evaluate_omniglot_runs(recipe, fixture)
+        row = {"model": "protonet (full preset)", "steps": recipe.cfg.steps, **times,
+               "fixture_runs_error": round(runs["mean_error"], 2),
+               "acc_5way_1shot": round(ev["accuracy_5way_1shot"], 2), "ci95_5way": round(ev["ci95_5way_1shot"], 2),
+               "acc_20way_1shot": round(ev["accuracy_20way_1shot"], 2), "ci95_20way": round(ev["ci95_20way_1shot"], 2)}
+        if a.runs_dir:
+            row["official_runs_error"] = round(evaluate_omniglot_runs(recipe, a.runs_dir)["mean_error"], 2)
+        result["default_model"] = {**row, "per_run": runs["per_run"]}
+        print(table([row]), flush=True)
+
+    steps = {"steps": a.compare_steps, "eval_episodes": 10}
+    if "maml" not in skip:
+        recipes, rows = {}, []
+        for order in ("second", "first"):
+            r, _, times = train_run("maml", "quick", {**steps, "first_order": order == "first"}, root / f"maml-{order}")
+            recipes[f"maml {order} order"] = r
+            rows.append({"model": f"maml {order} order", **times})
+        rows = [{**t, **e} for t, e in zip(rows, same_episodes(recipes, 5, 1, a.episodes))]
+        result["maml_orders"] = rows
+        print(table(rows), flush=True)
+
+    if "baseline" not in skip:
+        recipes, rows = {}, []
+        for model in ("protonet", "finetune"):
+            r, _, times = train_run(model, "quick", steps, root / model)
+            recipes[model] = r
+            rows.append({"model": model, **times, "fixture_runs_error": round(evaluate_omniglot_runs(r, fixture)["mean_error"], 2)})
+        for ways in (5, 20):
+            result[f"protonet_vs_finetune_{ways}way"] = [{**t, **e} for t, e in zip(rows, same_episodes(recipes, ways, 1, a.episodes))]
+            print(table(result[f"protonet_vs_finetune_{ways}way"]), flush=True)
+
+    path = save_result("fewshot", result)
+    print(json.dumps({k: v for k, v in result.items() if k != "settings"}, default=float)[:2000])
+    print(f"results in {path}")

@@ -1,0 +1,132 @@
+"""What every few-shot recipe shares: the config, seeded training episodes, held-out
+evaluation (accuracy with a 95% confidence interval), Lake et al.'s one-shot runs, prediction.
+
+A few-shot recipe trains on episodes it samples itself (``uses_dataset = False``): the episode
+of step s depends only on (seed, s, rank), so a resumed run continues exactly. Subclasses
+implement ``train_step`` and ``classify(support_x, support_y, query_x, ways) -> logits``.
+Accuracies and errors are in percent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+
+import torch
+
+from genlab.config import TrainConfig
+from genlab.errors import GenlabError
+from genlab.fewshot.episodes import HOLDOUT_ALPHABETS, Episode, FewShotData, iter_episodes, load_fewshot_data, step_generator
+from genlab.train.recipe import Recipe
+
+EVAL_SEED = 2024  # held-out episodes are the same for every model and run
+
+
+@dataclass
+class FewShotConfig(TrainConfig):
+    data: str = "omniglot"  # omniglot | mnist | folder with one subfolder per class
+    ways: int = 5  # classes per training episode
+    shots: int = 1  # support images per class (training, and the final evaluation)
+    queries: int = 5  # query images per class in training episodes
+    holdout: tuple[str, ...] = HOLDOUT_ALPHABETS  # Omniglot alphabets kept for evaluation
+    rotations: bool = True  # 90/180/270-degree rotations of training classes as new classes
+    affine: float = 0.0  # strength of random affine distortions of training images (0: off)
+    hard: float = 0.0  # fraction of training episodes drawn from one alphabet where possible
+    eval_episodes: int = 200  # held-out episodes for the final evaluation
+
+
+def mean_ci95(values) -> tuple[float, float]:
+    """Mean and half-width of the normal 95% confidence interval, 1.96 * std / sqrt(n)."""
+    v = torch.as_tensor(values, dtype=torch.float64)
+    if len(v) < 2:
+        return float(v.mean()), float("nan")
+    return float(v.mean()), float(1.96 * v.std() / math.sqrt(len(v)))
+
+
+class FewShotRecipe(Recipe):
+    family = "fewshot"
+    uses_dataset = False
+    Config = FewShotConfig
+
+    _pools: tuple[FewShotData, FewShotData] | None = None
+
+    # -- data ---------------------------------------------------------------------------
+    @property
+    def pools(self) -> tuple[FewShotData, FewShotData]:
+        """(training pool, held-out pool); rotations are added to the training classes only."""
+        if self._pools is None:
+            train, test = load_fewshot_data(self.cfg.data, self.cfg.image_size, self.cfg.channels, self.cfg.holdout)
+            self._pools = (train.with_rotations() if self.cfg.rotations else train, test)
+        return self._pools
+
+    def generator(self, step: int) -> torch.Generator:
+        return step_generator(self.cfg.seed, step, self.dist.rank)
+
+    def train_episode(self, step: int, g: torch.Generator | None = None) -> Episode:
+        """The training episode(s) of a step come from a generator seeded by (seed, step, rank)."""
+        g = g or self.generator(step)
+        hard = bool(self.cfg.hard) and float(torch.rand(1, generator=g)) < self.cfg.hard
+        ep = self.pools[0].sample_episode(self.cfg.ways, self.cfg.shots, self.cfg.queries, g, hard=hard, affine=self.cfg.affine)
+        return Episode(ep.support_x.to(self.device), ep.support_y.to(self.device), ep.query_x.to(self.device), ep.query_y.to(self.device), ep.ways)
+
+    # -- what a few-shot model implements -----------------------------------------------
+    def classify(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, ways: int) -> torch.Tensor:
+        """Logits (Q, ways) for the queries, given labelled support images (labels 0..ways-1, any order)."""
+        raise NotImplementedError
+
+    # -- evaluation and prediction ----------------------------------------------------
+    @contextlib.contextmanager
+    def inference(self):
+        was = {k: m.training for k, m in self.nets.items()}
+        self.train_mode(False)
+        try:
+            yield
+        finally:
+            for k, m in self.nets.items():
+                m.train(was[k])
+
+    def predict(self, support_x, support_y, query_x, ways: int | None = None) -> torch.Tensor:
+        """Class probabilities (Q, ways) of the queries."""
+        ways = ways or int(support_y.max()) + 1
+        with self.inference():
+            logits = self.classify(support_x.to(self.device), support_y.to(self.device), query_x.to(self.device), ways)
+        return torch.softmax(logits.detach(), 1).cpu()
+
+    def episode_accuracy(self, episodes) -> list[float]:
+        """Percent of correctly classified queries, one value per episode."""
+        accs = []
+        for ep in episodes:
+            probs = self.predict(ep.support_x, ep.support_y, ep.query_x, ep.ways)
+            accs.append(100.0 * float((probs.argmax(1) == ep.query_y).float().mean()))
+        return accs
+
+    def evaluate_episodes(self, ways: int = 5, shots: int = 1, episodes: int = 600, queries: int | None = None, seed: int = EVAL_SEED) -> dict:
+        """Accuracy (percent) with a 95% confidence interval on held-out classes."""
+        test = self.pools[1]
+        if queries is None:  # 15 per class, fewer when the ways-th largest class is smaller
+            kth = int(test.counts.sort(descending=True).values[min(ways, test.n_classes) - 1])
+            queries = max(1, min(15, kth - shots))
+        test.check(ways, shots + queries, "held-out evaluation episodes")
+        mean, ci = mean_ci95(self.episode_accuracy(iter_episodes(test, ways, shots, queries, episodes, seed)))
+        return {"accuracy": mean, "ci95": ci, "ways": ways, "shots": shots, "queries": queries, "episodes": episodes}
+
+    def evaluate(self, data=None) -> dict:
+        out = {"model": self.name}
+        test = self.pools[1]
+        for ways in (5, 20):
+            if int((test.counts >= self.cfg.shots + 1).sum()) >= ways:
+                r = self.evaluate_episodes(ways, self.cfg.shots, self.cfg.eval_episodes)
+                tag = f"{ways}way_{self.cfg.shots}shot"
+                out[f"accuracy_{tag}"], out[f"ci95_{tag}"] = r["accuracy"], r["ci95"]
+        return out
+
+    def evaluate_options(self, ways=None, shots=None, episodes=None, omniglot_runs=None) -> dict:
+        """`genlab eval RUN --ways N --shots K --episodes E` or `--omniglot-runs DIR`."""
+        if omniglot_runs is not None:
+            if ways is not None or shots is not None or episodes is not None:
+                raise GenlabError("--omniglot-runs is Lake et al.'s fixed 20-way 1-shot benchmark; drop --ways/--shots/--episodes")
+            from genlab.fewshot.benchmark import evaluate_omniglot_runs
+
+            return evaluate_omniglot_runs(self, omniglot_runs)
+        return self.evaluate_episodes(ways or 5, shots or 1, episodes or 600)

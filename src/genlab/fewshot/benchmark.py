@@ -1,0 +1,125 @@
+"""Lake et al.'s one-shot classification benchmark: 20 runs of 20-way within-alphabet 1-shot.
+
+Layout of the official runs (and of the fixture :func:`write_omniglot_runs` builds)::
+
+    DIR/run01/training/class01.png ... class20.png   one image of each of 20 characters
+    DIR/run01/test/item01.png ... item20.png         a second drawer's image of each
+    DIR/run01/class_labels.txt                       "run01/test/item01.png run01/training/class12.png"
+    ...
+    DIR/run20/...
+
+Images are 105x105 1-bit PNGs, ink black on white (loaded, like the training data, as ink
+bright on dark at the model's image size). The error of a run is the percent of its test
+items assigned to the wrong training class.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genlab.errors import GenlabError
+from genlab.fewshot.episodes import HOLDOUT_ALPHABETS
+
+RUN_NAME = re.compile(r"run\d+$")
+
+
+def read_run(root: Path, run: str) -> tuple[list[Path], list[tuple[Path, int]]]:
+    """The training images of a run (sorted) and its (test image, index of correct class) pairs."""
+    labels = root / run / "class_labels.txt"
+    try:
+        lines = [ln for ln in labels.read_text().splitlines() if ln.strip()]
+    except FileNotFoundError:
+        raise GenlabError(f"{labels} is missing; every runNN folder needs class_labels.txt") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise GenlabError(f"cannot read {labels} ({type(e).__name__})") from None
+    training = sorted((root / run / "training").glob("*.png"))
+    if len(training) < 2:
+        raise GenlabError(f"{root / run / 'training'} needs at least 2 class images (class01.png ...)")
+    index = {p.resolve(): i for i, p in enumerate(training)}
+    pairs = []
+    for n, line in enumerate(lines, 1):
+        parts = line.split()
+        if len(parts) != 2:
+            raise GenlabError(f"{labels} line {n}: expected 'runNN/test/itemXX.png runNN/training/classYY.png', got {line.strip()[:80]!r}")
+        test, cls = (root / parts[0]).resolve(), (root / parts[1]).resolve()
+        if cls not in index:
+            raise GenlabError(f"{labels} line {n}: {parts[1]} is not one of the run's training images")
+        if not test.is_file() or root.resolve() not in test.parents:
+            raise GenlabError(f"{labels} line {n}: test image {parts[0]} not found inside {root}")
+        pairs.append((test, index[cls]))
+    if not pairs:
+        raise GenlabError(f"{labels} lists no test items")
+    return training, pairs
+
+
+def evaluate_omniglot_runs(recipe, folder) -> dict:
+    """Error (percent) of a few-shot recipe on every run in ``folder``: mean and per run."""
+    from genlab.data.images import load_image
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise GenlabError(f"--omniglot-runs folder not found: {folder}")
+    runs = sorted(p.name for p in root.iterdir() if p.is_dir() and RUN_NAME.match(p.name))
+    if not runs:
+        raise GenlabError(f"{folder} holds no run01 ... run20 folders (Lake et al.'s one-shot classification layout)")
+    size, channels = recipe.cfg.image_size, recipe.cfg.channels
+
+    def load(paths):
+        return torch.from_numpy(np.stack([load_image(p, channels=channels, size=size) for p in paths]))
+
+    per_run = {}
+    for run in runs:
+        training, pairs = read_run(root, run)
+        support_x, query_x = load(training), load([t for t, _ in pairs])
+        target = torch.tensor([c for _, c in pairs])
+        probs = recipe.predict(support_x, torch.arange(len(training)), query_x, len(training))
+        per_run[run] = 100.0 * int((probs.argmax(1) != target).sum()) / len(target)
+    return {"mean_error": float(np.mean(list(per_run.values()))), "per_run": per_run, "runs": len(runs)}
+
+
+def _held_out_pngs(alphabets) -> dict[str, list[bytes]]:
+    """Original 105x105 1-bit PNG bytes of every character of ``alphabets``, drawers in order."""
+    from genlab.data.omniglot import ZIPS
+
+    per_char: dict[str, dict[str, bytes]] = {}
+    root = resources.files("genlab.data") / "omniglot"
+    for zname in ZIPS:
+        with resources.as_file(root / zname) as zpath, zipfile.ZipFile(zpath) as zf:
+            for info in zf.infolist():
+                parts = info.filename.split("/")
+                if len(parts) == 4 and parts[1] in alphabets and parts[3].endswith(".png"):
+                    per_char.setdefault(f"{parts[1]}/{parts[2]}", {})[parts[3]] = zf.read(info)
+    return {c: [files[f] for f in sorted(files)] for c, files in sorted(per_char.items())}
+
+
+def write_omniglot_runs(out, alphabets: tuple[str, ...] = HOLDOUT_ALPHABETS, n_runs: int = 20, ways: int = 20, seed: int = 0) -> Path:
+    """Build runs in the official format from held-out shipped alphabets (alternating per run):
+    ``ways`` characters of one alphabet, training images by one drawer, test images by another."""
+    from genlab.utils.io import ensure_writable_dir, write_bytes_atomic, write_text_atomic
+
+    pngs = _held_out_pngs(set(alphabets))
+    rng = np.random.default_rng(seed)
+    out = ensure_writable_dir(out)
+    for r in range(1, n_runs + 1):
+        alphabet = alphabets[(r - 1) % len(alphabets)]
+        chars = [c for c in pngs if c.startswith(alphabet + "/")]
+        if len(chars) < ways:
+            raise GenlabError(f"alphabet {alphabet} has {len(chars)} characters; a {ways}-way run needs {ways}")
+        chars = [chars[i] for i in rng.choice(len(chars), ways, replace=False)]
+        a, b = rng.choice(min(len(pngs[c]) for c in chars), 2, replace=False)
+        order = rng.permutation(ways)
+        run = f"run{r:02d}"
+        for j, c in enumerate(chars):
+            write_bytes_atomic(out / run / "training" / f"class{j + 1:02d}.png", pngs[c][a])
+        lines = []
+        for i, j in enumerate(order):
+            write_bytes_atomic(out / run / "test" / f"item{i + 1:02d}.png", pngs[chars[j]][b])
+            lines.append(f"{run}/test/item{i + 1:02d}.png {run}/training/class{j + 1:02d}.png")
+        write_text_atomic(out / run / "class_labels.txt", "\n".join(lines) + "\n")
+    return out

@@ -1,0 +1,53 @@
+"""The Conv-4 encoder shared by ProtoNet, MAML and the fine-tuning baseline, and the ProtoNet head."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def conv_block(cin: int, cout: int, pool: bool = True, track_bn: bool = True) -> nn.Sequential:
+    layers = [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout, track_running_stats=track_bn), nn.ReLU()]
+    if pool:
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+class Conv4(nn.Module):
+    """4 x (conv3x3-BN-ReLU-maxpool2), ``hidden`` channels, flattened output.
+
+    ``track_bn=False`` keeps no running statistics: batch norm always normalises with the
+    statistics of the batch it sees (as in the MAML paper). ``pool_last=False`` drops the last
+    pooling, so a 28x28 input gives a 3x3x64 = 576-dimensional embedding instead of 64.
+    """
+
+    def __init__(self, in_channels: int = 1, hidden: int = 64, track_bn: bool = True, pool_last: bool = True):
+        super().__init__()
+        self.blocks = nn.Sequential(
+            conv_block(in_channels, hidden, track_bn=track_bn),
+            conv_block(hidden, hidden, track_bn=track_bn),
+            conv_block(hidden, hidden, track_bn=track_bn),
+            conv_block(hidden, hidden, pool=pool_last, track_bn=track_bn),
+        )
+        self.to(memory_format=torch.channels_last)  # about 1.5x faster convolutions on CPU
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x.contiguous(memory_format=torch.channels_last)).flatten(1)
+
+    def out_dim(self, image_size: int) -> int:
+        side = image_size
+        for block in self.blocks:
+            side = side // 2 if isinstance(block[-1], nn.MaxPool2d) else side
+        return self.blocks[-1][0].out_channels * side * side
+
+
+def prototypes(emb: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Mean embedding per class, for support sets in ANY order (scatter by label, no sorting)."""
+    sums = emb.new_zeros(n_classes, emb.shape[1]).index_add_(0, labels, emb)
+    counts = torch.bincount(labels, minlength=n_classes).clamp_min(1).to(emb.dtype)
+    return sums / counts[:, None]
+
+
+def sq_euclidean_logits(query: torch.Tensor, protos: torch.Tensor) -> torch.Tensor:
+    """logits[i, c] = -||query_i - proto_c||^2."""
+    return -(query.pow(2).sum(1, keepdim=True) - 2 * query @ protos.T + protos.pow(2).sum(1)[None])
