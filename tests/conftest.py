@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("GENLAB_THREADS", "2")
+# under pytest-xdist (-n 2) each worker gets one core; alone, the tests may use both
+os.environ.setdefault("GENLAB_THREADS", "1" if os.environ.get("PYTEST_XDIST_WORKER") else "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import subprocess  # noqa: E402
@@ -19,8 +20,13 @@ torch.set_num_threads(int(os.environ["GENLAB_THREADS"]))
 
 @pytest.fixture(scope="session", autouse=True)
 def genlab_cache(tmp_path_factory):
-    """Every test session starts from an empty cache (as on a fresh machine), shared by its tests."""
-    path = tmp_path_factory.mktemp("genlab-cache")
+    """Every test session starts from an empty cache (as on a fresh machine), shared by its tests
+    (and by all xdist workers of the session: the evaluator is trained once, under a file lock)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.getbasetemp().parent / "genlab-cache"
+        path.mkdir(exist_ok=True)
+    else:
+        path = tmp_path_factory.mktemp("genlab-cache")
     old = os.environ.get("GENLAB_CACHE")
     os.environ["GENLAB_CACHE"] = str(path)
     yield path

@@ -27,6 +27,7 @@ Inputs: (N, 1, 28, 28) or (N, 28, 28), float in [0, 1] or uint8; other sizes are
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import math
 import sys
@@ -98,6 +99,7 @@ def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return F.grid_sample(x, grid, align_corners=False)
 
 
+@torch.enable_grad()  # callers may hold torch.no_grad() (evaluate, genlab eval)
 def train_evaluator() -> tuple[EvaluatorNet, float]:
     """Train the evaluator from scratch (deterministic); returns (net, held-out accuracy)."""
     from genlab.data.datasets import embedded_mnist
@@ -192,12 +194,22 @@ _lock = threading.Lock()
 def _evaluator_for(stem_str: str) -> Evaluator:
     from pathlib import Path
 
-    from genlab.train.checkpoint import save_checkpoint
-
     stem = Path(stem_str)
     ev = _load_cached(stem)
     if ev is not None:
         return ev
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    with open(stem.parent / ".train.lock", "w") as lock:  # one process trains, the others wait and load
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ev = _load_cached(stem)
+        if ev is not None:
+            return ev
+        return _train_and_cache(stem)
+
+
+def _train_and_cache(stem) -> Evaluator:
+    from genlab.train.checkpoint import save_checkpoint
+
     print(f"genlab: training the evaluator network once (about 30 s), cached in {stem.parent}", file=sys.stderr)
     net, acc = train_evaluator()
     if acc < MIN_ACCURACY:
