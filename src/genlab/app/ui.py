@@ -1,0 +1,194 @@
+"""Page furniture shared by the studio's pages: settings, models loaded once per process,
+"not trained yet" messages with the background trainer's progress, friendly errors, pictures."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from genlab.app import runs as runs_mod
+from genlab.app import trainer
+from genlab.app.safety import enlarge, read_image_upload
+from genlab.app.settings import Settings, load_settings
+from genlab.errors import GenlabError
+from genlab.utils.images import make_grid
+
+IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+# ----------------------------------------------------------------------------- the background trainer
+@st.cache_resource(show_spinner=False)
+def _start_trainer(runs: str) -> str:
+    """Once per process: start the background trainer if models are missing."""
+    return trainer.ensure_trainer(runs)
+
+
+def start_trainer() -> None:
+    s = settings()
+    if s.train:
+        with friendly("starting the background trainer"):
+            _start_trainer(str(s.runs))
+
+
+def describe_training(status: dict) -> str | None:
+    """'training text2image in background: 40% — loss 0.12 (step ...)' while the trainer works."""
+    if not (status.get("running") and status.get("current")):
+        return None
+    p = status["progress"]
+    loss = "" if math.isnan(p["loss"]) else f" — loss {p['loss']:.3g}"
+    return f"training {status['current']} in background: {p['fraction']:.0%}{loss} (step {p['step']:,}/{p['steps']:,})"
+
+
+def sidebar_status() -> None:
+    """The trainer's state in the sidebar; refreshes itself while a training runs and reruns the
+    page when a model finishes, so a waiting page fills in by itself."""
+    s = settings()
+
+    @st.fragment(run_every=3.0 if trainer.trainer_running(s.runs) else None)
+    def panel():
+        status = trainer.read_status(s.runs)
+        done = tuple(status.get("done", ()))
+        if st.session_state.setdefault("_studio_done", done) != done:
+            st.session_state["_studio_done"] = done
+            st.rerun(scope="app")
+        line = describe_training(status)
+        if line:
+            st.caption(line)
+            st.progress(status["progress"]["fraction"])
+            waiting = [m for m in status.get("queue", []) if m != status["current"]]
+            if waiting:
+                st.caption("next: " + ", ".join(waiting))
+        for model, why in status.get("failed", {}).items():
+            st.caption(f"⚠ background training of {model} failed: {why}")
+
+    with st.sidebar:
+        panel()
+        st.caption(f"runs folder: `{s.runs}`")
+
+
+def waiting_message(models) -> None:
+    """Why no model is there yet, and what happens or what to do about it."""
+    models = [models] if isinstance(models, str) else list(models)
+    s = settings()
+    status = trainer.read_status(s.runs)
+    what = runs_mod.PURPOSE.get(models[0], "this page")
+    queue = status.get("queue", []) if status.get("running") else []
+    if status.get("current") in models and status.get("running"):
+        line = describe_training(status)
+        st.info(f"{line[:1].upper()}{line[1:]}. This page ({what}) fills in when it is done.")
+        st.progress(status["progress"]["fraction"])
+    elif any(m in queue for m in models):
+        m = next(m for m in models if m in queue)
+        st.info(f"{m} is waiting for background training (now training: {status.get('current')}); "
+                f"{what} works once it is done.")
+    elif any(m in status.get("failed", {}) for m in models):
+        m = next(m for m in models if m in status["failed"])
+        st.warning(f"Background training of {m} failed: {status['failed'][m]}. "
+                   f"Train it yourself with: `genlab train {m} --out {trainer.studio_run_dir(s.runs, m)}`")
+    else:
+        st.info(f"No finished {' / '.join(models)} run in `{s.runs}` yet. Train it with: `genlab train {models[0]}` "
+                f"(or start the studio without --no-train to train it in the background).")
+
+
+# ----------------------------------------------------------------------------- models
+@st.cache_resource(show_spinner="Loading the model…", max_entries=32)
+def _load(run: str, key: str):
+    from genlab.train.engine import load_run
+
+    recipe, _, _ = load_run(run, device="cpu")
+    return recipe
+
+
+def load(run: Path):
+    """A trained recipe, loaded once per process per checkpoint and shared by every session."""
+    return _load(str(run), runs_mod.checkpoint_key(run))
+
+
+def pick_run(models, key: str, label: str = "Run") -> Path | None:
+    """A finished run of one of ``models`` (the user picks when there are several); None after a message."""
+    found = runs_mod.finished_runs(settings().runs, models)
+    if not found:
+        waiting_message(models)
+        return None
+    if len(found) == 1:
+        return found[0]
+    return st.selectbox(label, found, format_func=lambda p: p.name, key=key)
+
+
+# ----------------------------------------------------------------------------- errors and pictures
+@contextlib.contextmanager
+def friendly(what: str = "that"):
+    """Show a GenlabError's one-line message; any other failure as a short note (details in the server log)."""
+    try:
+        yield
+    except GenlabError as e:
+        st.error(str(e))
+    except Exception as e:  # noqa: BLE001 - a page must never show a traceback
+        traceback.print_exc(file=sys.stderr)
+        st.error(f"Sorry, {what} failed ({type(e).__name__}: {str(e)[:200]}). The studio keeps working; try other settings.")
+
+
+def picture(images, nrow: int | None = None, scale: int = 4) -> np.ndarray:
+    """Images (N, C, H, W) in [0, 1] -> one enlarged uint8 grid, ``nrow`` per row (default: one row)."""
+    return enlarge(make_grid(images, nrow=nrow or len(images)), scale)
+
+
+def show(images, caption: str | None = None, nrow: int | None = None, scale: int = 4) -> np.ndarray:
+    grid = picture(images, nrow, scale)
+    st.image(grid, caption=caption)
+    return grid
+
+
+@st.cache_resource(show_spinner=False)
+def heldout():
+    """The 1,000 held-out MNIST digits (never trained on): x (N, 1, 28, 28), y (N,)."""
+    from genlab.data.datasets import embedded_mnist
+
+    d = embedded_mnist()
+    return d.x_test, d.y_test
+
+
+def digit_picker(key: str, label: str = "Held-out digit", digit: int = 0) -> torch.Tensor:
+    """A held-out digit chosen by class (default ``digit``) and example number; returns (1, 1, 28, 28)."""
+    from genlab.data.datasets import MNIST_CLASSES
+
+    x, y = heldout()
+    c1, c2 = st.columns(2)
+    digit = c1.selectbox(f"{label}: class", range(10), index=digit, format_func=lambda k: f"{k} ({MNIST_CLASSES[k]})", key=f"{key}-class")
+    idx = torch.nonzero(y == digit).flatten()
+    i = c2.number_input(f"{label}: example", 0, len(idx) - 1, 0, key=f"{key}-example")
+    return x[idx[int(i)]][None]
+
+
+def uploaded_image(uploaded, size: int = 28, channels: int = 1) -> torch.Tensor | None:
+    """An st.file_uploader value -> (1, C, size, size) tensor, or None after a friendly message."""
+    if uploaded is None:
+        return None
+    try:
+        return torch.from_numpy(read_image_upload(uploaded.getvalue(), uploaded.name, settings(), channels, size))[None]
+    except GenlabError as e:
+        st.error(str(e))
+        return None
+
+
+def header(title: str, intro: str) -> None:
+    st.title(title)
+    st.caption(intro)
+
+
+def runs_eval(run: Path) -> dict:
+    """A run's eval.json (empty when missing)."""
+    from genlab.train.runstore import RunStore
+
+    return RunStore(run).read_eval() or {}

@@ -1,0 +1,120 @@
+"""Image search: embed a folder of images with CLIP, then find images by text or by example."""
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+from PIL import Image
+
+from genlab.app import ui
+from genlab.app.runs import checkpoint_key
+from genlab.app.safety import enlarge, inside_roots, read_file_inside
+from genlab.data.datasets import MNIST_CLASSES
+from genlab.data.images import decode_image
+from genlab.pipelines.search import SearchIndex, build_index, query
+from genlab.utils.images import to_uint8
+
+ui.header("Image search", "Index a folder of images with the CLIP image encoder, then search it with words "
+          "(“a bold seven”, “a small thin 0”) or with an example image. Results are ranked by cosine similarity.")
+
+run = ui.pick_run("clip", key="search-run")
+if run is None:
+    st.stop()
+s = ui.settings()
+index_dir = s.state_dir / "search"
+
+
+@st.cache_resource(show_spinner="Writing the held-out digits as PNG files…")
+def gallery_folder(root: str) -> Path:
+    """The 1,000 held-out digits as PNGs in RUNS/.studio/gallery (written once, into a temporary
+    folder renamed at the end, so a half-written gallery is never indexed)."""
+    folder = Path(root) / "gallery"
+    if not folder.is_dir():
+        Path(root).mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".gallery-", dir=root))
+        x, y = ui.heldout()
+        for i, (img, label) in enumerate(zip(to_uint8(x), y.tolist())):
+            Image.fromarray(img).save(tmp / f"{i:04d}-{MNIST_CLASSES[label]}.png")
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another studio process finished first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+@st.cache_resource(show_spinner="Indexing the held-out digits with CLIP…")
+def gallery_index(run_dir: str, checkpoint: str) -> str:
+    path = index_dir / "gallery.npz"
+    build_index(gallery_folder(str(s.state_dir)), run_dir, path, log=lambda msg: None)
+    return str(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def load_index(path: str, mtime: int) -> SearchIndex:
+    return SearchIndex.load(path)
+
+
+source = st.radio("Images to search", ["Held-out digits (1,000 never seen in training)", "A folder"], horizontal=True,
+                  key="search-source")
+index_path = None
+if source == "A folder":
+    folder = st.text_input("Folder", str(s.runs), key="search-folder",
+                           help="allowed: " + ", ".join(str(r) for r in s.roots) + " (and folders inside them)")
+    if st.button("Index this folder", key="search-build"):
+        with ui.friendly("indexing"), st.spinner("Embedding the images…"):
+            real = inside_roots(folder, s)
+            path = index_dir / f"folder-{hashlib.sha1(str(real).encode()).hexdigest()[:16]}.npz"
+            index, stats = build_index(real, run, path, log=lambda msg: None)
+            st.session_state["search-folder-index"] = str(path)
+            st.success(f"Indexed {stats['images']} images ({stats['embedded']} embedded, {stats['reused']} unchanged, "
+                       f"{stats['skipped']} unreadable skipped).")
+    index_path = st.session_state.get("search-folder-index")
+    if index_path is None:
+        st.info("Press “Index this folder” first.")
+        st.stop()
+else:
+    with ui.friendly("indexing the held-out digits"):
+        index_path = gallery_index(str(run), checkpoint_key(run))
+    if index_path is None:
+        st.stop()
+
+mode = st.radio("Query by", ["text", "image"], horizontal=True, key="search-mode")
+text, upload = None, None
+if mode == "text":
+    text = st.text_input("Text query", "a bold seven", key="search-text")
+else:
+    upload = st.file_uploader("Query image", type=ui.IMAGE_TYPES, key="search-upload")
+k = st.slider("Results (top-k)", 1, 32, 8, key="search-k")
+
+if st.button("Search", type="primary", key="search-go"):
+    st.session_state.pop("search-results", None)
+    with ui.friendly("the search"):
+        index = load_index(index_path, Path(index_path).stat().st_mtime_ns)
+        recipe = ui.load(run)
+        if mode == "text":
+            results = query(index, recipe, text=text, k=k)
+        else:
+            x = ui.uploaded_image(upload, recipe.cfg.image_size, recipe.cfg.channels)
+            results = None if x is None else index.search(recipe.encode_images(x)[0], k)
+            if upload is None:
+                st.warning("Upload an image to search with (PNG or JPEG).")
+        if results is not None:
+            st.session_state["search-results"] = results
+
+
+def thumbnail(path: str):
+    arr = decode_image(read_file_inside(path, s), name=Path(path).name, size=None, invert_if_light=False)
+    img = to_uint8(arr[None])[0]
+    return enlarge(img, max(1, 112 // max(img.shape[:2])))
+
+
+results = st.session_state.get("search-results")
+if results is not None:
+    st.subheader(f"Top {len(results)}")
+    cols = st.columns(8)
+    for i, r in enumerate(results):
+        with cols[i % 8], ui.friendly("showing a result"):
+            st.image(thumbnail(r["path"]), caption=f"{r['score']:.3f} · {Path(r['path']).name}")

@@ -1,0 +1,47 @@
+"""Chapter 5.3: DCGAN.
+
+``--preset book`` trains the textbook's networks (see :mod:`genlab.gans.nets`, with its two
+defects fixed) exactly as the book does: BCE, Adam 2e-4 with betas (0.5, 0.999), one
+discriminator step and one generator step per batch, sampling from the trained generator.
+
+The default (``quick`` / ``full``) was chosen by measurement (``bench/bench_gan.py``): a leaner
+transposed-convolution generator, a spectral-normalised discriminator, the non-saturating loss, and
+samples from an exponential moving average of the generator's weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genlab.errors import GenlabError
+from genlab.gans.base import GANConfig, GANRecipe
+from genlab.gans.nets import BookDiscriminator, BookGenerator, ConvDiscriminator, ConvGenerator
+
+ARCHS = ("conv", "book")
+
+
+@dataclass
+class DCGANConfig(GANConfig):
+    arch: str = "conv"  # conv (genlab's default) | book (the textbook's networks)
+
+
+BOOK = {"arch": "book", "z_dim": 100, "loss": "bce", "lr": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999), "ema_decay": 0.0, "batch_size": 64}
+
+
+class DCGANRecipe(GANRecipe):
+    name = "dcgan"
+    Config = DCGANConfig
+    presets = {
+        "quick": {"steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
+        "full": {"steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
+        "book": {**BOOK, "steps": 1500, "sample_every": 100, "eval_every": 250},
+    }
+
+    def make_nets(self):
+        cfg = self.cfg
+        if cfg.arch == "book":
+            return BookGenerator(cfg.z_dim, cfg.channels, cfg.image_size), BookDiscriminator(cfg.channels, cfg.image_size)
+        if cfg.arch == "conv":
+            return (ConvGenerator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.width),
+                    ConvDiscriminator(cfg.channels, cfg.image_size, cfg.width, spectral=cfg.spectral_norm))
+        raise GenlabError(f"unknown dcgan arch '{cfg.arch}'; choose one of: {', '.join(ARCHS)}")

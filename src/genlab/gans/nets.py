@@ -1,0 +1,142 @@
+"""Generators and discriminators for DCGAN and the conditional GAN.
+
+Every network works for any channel count and any image size divisible by 4 (28, 32, 64, ...).
+Generators map ``(z, y)`` to images in [-1, 1] (Tanh); discriminators map ``(x, y)`` to one raw
+score per image (the loss applies any sigmoid). ``y`` (class labels) is used only by the
+conditional networks and ignored otherwise.
+
+- :class:`BookGenerator` / :class:`BookDiscriminator`: the textbook's DCGAN, with its two
+  defects fixed: the final Linear's input size is measured on the real feature map (a 28x28
+  image is 2x2 after four stride-2 convolutions, not 28 // 16 = 1), and the batch-norm
+  argument 0.8 is a momentum, not an epsilon.
+- :class:`ConvGenerator` / :class:`ConvDiscriminator`: genlab's default, a leaner DCGAN
+  (transposed convolutions, spectral-normalised discriminator without dropout or batch norm),
+  optionally class-conditional: the generator gets a label embedding next to z, the
+  discriminator adds a projection term <embed(y), features(x)> (Miyato & Koyama 2018).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from genlab.errors import GenlabError
+
+#: Keras' BatchNormalization(momentum=0.8) keeps 80% of the old running average per step,
+#: which is PyTorch's momentum=0.2 (the weight of the new batch).
+BOOK_BN_MOMENTUM = 0.2
+
+
+def upsampling_plan(size: int) -> tuple[int, int]:
+    """(base, n): the smallest side >= 4 reached by halving ``size`` exactly ``n >= 2`` times."""
+    n = 0
+    while size % 2 ** (n + 1) == 0 and size // 2 ** (n + 1) >= 4:
+        n += 1
+    if n < 2:
+        raise GenlabError(f"image_size {size} is not supported by the GANs; use a multiple of 4 of at least 16 (28, 32, 64)")
+    return size // 2**n, n
+
+
+def stage_widths(width: int, n: int, smallest: int = 16) -> list[int]:
+    """n + 1 channel counts from the coarsest stage to the finest: width, width/2, ... (at least ``smallest``)."""
+    return [max(width // 2**i, smallest) for i in range(n + 1)]
+
+
+def measured_size(features: nn.Module, channels: int, size: int) -> int:
+    """Number of features ``features`` produces for one image: measured, never guessed."""
+    with torch.no_grad():
+        return features(torch.zeros(1, channels, size, size)).numel()
+
+
+class BookGenerator(nn.Module):
+    """Linear(z -> 128*s*s), BN, Upsample, Conv 128->128, BN, LeakyReLU(0.2), Upsample,
+    Conv 128->64, BN, LeakyReLU(0.2), Conv 64->C, Tanh, with s = image_size / 4."""
+
+    def __init__(self, z_dim: int = 100, channels: int = 1, size: int = 28):
+        super().__init__()
+        if size % 4:
+            raise GenlabError(f"the book's generator needs an image_size divisible by 4, got {size}")
+        self.s = size // 4
+        self.fc = nn.Linear(z_dim, 128 * self.s * self.s)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(128),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(128, 128, 3, padding=1),
+            nn.BatchNorm2d(128, momentum=BOOK_BN_MOMENTUM),
+            nn.LeakyReLU(0.2),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(128, 64, 3, padding=1),
+            nn.BatchNorm2d(64, momentum=BOOK_BN_MOMENTUM),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(64, channels, 3, padding=1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z, y=None):
+        return self.net(self.fc(z).view(len(z), 128, self.s, self.s))
+
+
+class BookDiscriminator(nn.Module):
+    """Four blocks Conv(3, stride 2) + LeakyReLU(0.2) + Dropout2d(0.25) (+BN except the first),
+    16-32-64-128 channels, then Linear -> one score (the book's Sigmoid lives in the BCE loss)."""
+
+    def __init__(self, channels: int = 1, size: int = 28):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip((channels, 16, 32, 64), (16, 32, 64, 128))):
+            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout2d(0.25)]
+            if i > 0:
+                layers.append(nn.BatchNorm2d(b, momentum=BOOK_BN_MOMENTUM))
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        self.head = nn.Linear(measured_size(self.features, channels, size), 1)
+
+    def forward(self, x, y=None):
+        return self.head(self.features(x)).squeeze(1)
+
+
+class ConvGenerator(nn.Module):
+    """z (+ label embedding) -> Linear -> width x base x base, BN, ReLU -> [ConvTranspose(4, stride 2), BN, ReLU]
+    halving the channels at every doubling -> a last ConvTranspose to the image, Tanh (the classic DCGAN)."""
+
+    def __init__(self, z_dim: int = 64, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, embed_dim: int = 32):
+        super().__init__()
+        self.base, n = upsampling_plan(size)
+        widths = stage_widths(width, n - 1)
+        self.width0 = widths[0]
+        self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
+        self.fc = nn.Linear(z_dim + (embed_dim if num_classes else 0), widths[0] * self.base**2, bias=False)
+        layers: list[nn.Module] = [nn.BatchNorm2d(widths[0]), nn.ReLU()]
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU()]
+        self.net = nn.Sequential(*layers, nn.ConvTranspose2d(widths[-1], channels, 4, stride=2, padding=1), nn.Tanh())
+
+    def forward(self, z, y=None):
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], 1)
+        return self.net(self.fc(z).view(len(z), self.width0, self.base, self.base))
+
+
+class ConvDiscriminator(nn.Module):
+    """[Conv(4, stride 2), LeakyReLU(0.2)] doubling the channels up to ``width`` -> flatten -> Linear,
+    spectral-normalised; with ``num_classes`` a projection term <embed(y), features> joins the score."""
+
+    def __init__(self, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, spectral: bool = True):
+        super().__init__()
+        _, n = upsampling_plan(size)
+        widths = stage_widths(width, n - 1)[::-1]
+        sn = spectral_norm if spectral else (lambda m: m)
+        layers: list[nn.Module] = []
+        for a, b in zip((channels, *widths[:-1]), widths):
+            layers += [sn(nn.Conv2d(a, b, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        flat = measured_size(self.features, channels, size)
+        self.head = sn(nn.Linear(flat, 1))
+        self.project = nn.Embedding(num_classes, flat) if num_classes else None  # no spectral norm: it would shrink the class signal
+
+    def forward(self, x, y=None):
+        h = self.features(x)
+        score = self.head(h).squeeze(1)
+        if self.project is not None:
+            score = score + (self.project(y) * h).sum(1)
+        return score

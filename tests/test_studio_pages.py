@@ -1,0 +1,327 @@
+"""The web studio, page by page, driven by Streamlit's AppTest (set inputs, press buttons, read the
+page), on tiny runs trained once for the module; and one end-to-end test in a real headless Chromium."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genlab.app.settings import environment
+from genlab.data import embedded_mnist
+from genlab.registry import get_recipe
+from genlab.train.engine import train
+from genlab.utils.images import to_uint8
+
+APP = str(Path(__file__).resolve().parents[1] / "src" / "genlab" / "app" / "studio.py")
+CHROMIUM = "/usr/bin/chromium"
+QUIET = {"progress": "false", "tensorboard": "false"}
+#: tiny versions of the models the pages use (keys a model does not have are dropped)
+TINY = {
+    "text2image": {"steps": 12, "batch_size": 32, "clip_embed_dim": 16, "clip_image_widths": "8,16", "clip_text_width": 32,
+                   "clip_text_layers": 1, "vae_hidden": "64", "latent_dim": 4, "refiner_width": 4, "refiner_blocks": 1,
+                   "d_width": 8, "unet_channels": 4, "unet_mults": "1,2", "eval_per_prompt": 1, "sample_steps": 2,
+                   "refiner_batch": 16, "diffusion_batch": 16},
+    "clip": {"steps": 3, "batch_size": 64, "image_widths": "8,16", "embed_dim": 16, "text_width": 32, "text_layers": 1,
+             "text_heads": 2, "text_ff": 32, "warmup": 0},
+    "vae": {"steps": 30, "batch_size": 64, "arch": "mlp", "hidden": "64", "latent_dim": 8, "eval_samples": 0},
+    "ddpm": {"steps": 3, "batch_size": 16, "base_channels": 4, "channel_mults": "1,2", "attention": "false",
+             "eval_samples": 20, "sample_steps": 2},
+    "protonet": {"steps": 3, "ways": 5, "hidden": 8, "eval_episodes": 3},
+    "qlearning": {"steps": 2000, "final_eval_episodes": 5, "eval_every": 0},
+}
+
+
+def tiny(model: str) -> dict:
+    fields = {f.name for f in dataclasses.fields(get_recipe(model).Config)}
+    return {k: v for k, v in {**TINY[model], **QUIET}.items() if k in fields}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("studio-runs")
+    for model in TINY:
+        train(model, "quick", tiny(model), out=root / f"tiny-{model}")
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in environment(root, train=False).items():
+            mp.setenv(k, v)
+        yield root
+
+
+def page(name: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(f"views/{name}.py").run()
+    return ok(at)
+
+
+def ok(at):
+    """No exception reached the page."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return " | ".join(str(e.value) for e in elements)
+
+
+def captions(at) -> list[str]:
+    return [c for el in at.image for c in el.captions]
+
+
+def charts(at) -> list:
+    return [el for el in at.get("arrow_vega_lite_chart")] + [el for el in at.get("vega_lite_chart")]
+
+
+def png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def huge_png(side: int = 20_000) -> bytes:
+    """A valid side x side grayscale PNG of zeros, built in a moment: one deflate block of 100 rows
+    (ended by a full flush, so it does not refer back) repeated, with the Adler-32 of all those zeros."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = bytes(side + 1) * 100  # filter byte + pixels, 100 rows
+    co = zlib.compressobj(9)
+    head = co.compress(rows) + co.flush(zlib.Z_FULL_FLUSH)
+    block = co.compress(rows) + co.flush(zlib.Z_FULL_FLUSH)
+    adler = (((side + 1) * side % 65521) << 16) | 1
+    idat = head + block * (side // 100 - 1) + co.flush()[:-4] + struct.pack(">I", adler)
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def digit_png(i: int) -> bytes:
+    return png(to_uint8(embedded_mnist().x_test[i : i + 1])[0])
+
+
+# ----------------------------------------------------------------------------- pages
+def test_text_to_image_generates_stages_and_download(runs):
+    at = page("text_to_image")
+    at.text_input(key="t2i-prompt").set_value("a thin 4")
+    at.slider(key="t2i-n").set_value(8)
+    at.slider(key="t2i-candidates").set_value(2)
+    at.checkbox(key="t2i-stages").check()
+    ok(at.button(key="t2i-generate").click().run())
+    assert not at.error, texts(at.error)
+    assert "8 images for “a thin 4”" in texts(at.success)
+    caps = captions(at)
+    assert any("base" in c for c in caps) and any("refined" in c for c in caps), caps
+    assert at.download_button, "no PNG download"
+
+
+def test_text_to_image_bad_prompts_give_messages_and_the_page_keeps_working(runs):
+    at = page("text_to_image")
+    for bad, expect in (("   ", "empty"), ("x" * 1_000_000, "characters long"), ("это семь", "Latin")):
+        at.text_input(key="t2i-prompt").set_value(bad)
+        ok(at.button(key="t2i-generate").click().run())
+        assert expect in texts(at.error), texts(at.error)
+    at.text_input(key="t2i-prompt").set_value("the digit 8")
+    ok(at.button(key="t2i-generate").click().run())
+    assert not at.error and "images for “the digit 8”" in texts(at.success)
+
+
+def test_image_search_by_text_and_by_upload(runs):
+    at = page("search")
+    at.text_input(key="search-text").set_value("a bold seven")
+    at.slider(key="search-k").set_value(5)
+    ok(at.button(key="search-go").click().run())
+    caps = captions(at)
+    assert len(caps) == 5 and all(c.split(" · ")[0].replace(".", "").lstrip("-").isdigit() for c in caps), caps
+    assert (runs / ".studio" / "gallery").is_dir() and len(list((runs / ".studio" / "gallery").glob("*.png"))) == 1000
+    at.radio(key="search-mode").set_value("image").run()
+    at.file_uploader(key="search-upload").set_value(("seven.png", digit_png(7), "image/png"))
+    ok(at.button(key="search-go").click().run())
+    assert not at.error and len(captions(at)) == 5
+
+
+def test_image_search_refuses_bad_uploads_and_folders_outside(runs, tmp_path):
+    at = page("search")
+    at.radio(key="search-mode").set_value("image").run()
+    cases = [(b"just some text, not an image\n", "not a readable image"), (huge_png(), "pixels"), (b"", "empty")]
+    for data, expect in cases:
+        at.file_uploader(key="search-upload").set_value(("upload.png", data, "image/png"))
+        ok(at.button(key="search-go").click().run())
+        assert expect in texts(at.error), texts(at.error)
+    at.radio(key="search-source").set_value("A folder").run()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (runs / "link-out").symlink_to(outside)
+    for folder in ("/etc", str(runs / ".." / "x"), str(runs / "link-out")):
+        at.text_input(key="search-folder").set_value(folder)
+        ok(at.button(key="search-build").click().run())
+        assert "outside the folders" in texts(at.error), (folder, texts(at.error))
+    (runs / "link-out").unlink()
+    at.text_input(key="search-folder").set_value(str(runs / ".studio" / "gallery"))
+    ok(at.button(key="search-build").click().run())
+    assert "Indexed 1000 images" in texts(at.success), texts(at.error)
+
+
+def test_zero_shot_classifies_with_edited_class_names(runs):
+    at = page("zero_shot")
+    at.text_area(key="zs-classes").set_value("seven, one, zero")
+    ok(at.button(key="zs-go").click().run())
+    assert not at.error, texts(at.error)
+    assert at.metric[0].value in ("seven", "one", "zero")
+    assert charts(at)
+    at.text_area(key="zs-classes").set_value("seven")
+    ok(at.button(key="zs-go").click().run())
+    assert "at least two class names" in texts(at.error)
+    at.radio(key="zs-source").set_value("Upload an image").run()
+    at.file_uploader(key="zs-upload").set_value(("paper.png", png(255 - to_uint8(embedded_mnist().x_test[:1])[0]), "image/png"))
+    at.text_area(key="zs-classes").set_value("zero, one")
+    ok(at.button(key="zs-go").click().run())
+    assert not at.error and at.metric[0].value in ("zero", "one")
+
+
+def test_latent_explorer_interpolates_and_explains_missing_models(runs):
+    at = page("latent")
+    at.slider(key="lat-t").set_value(0.25)
+    at.radio(key="lat-method").set_value("slerp")
+    ok(at.run())
+    caps = captions(at)
+    assert any("t = 0.25" in c for c in caps) and any("decoded with your code" in c for c in caps), caps
+    assert "genlab train dae" in texts(at.info)  # no dae run: the denoising tab says how to get one
+
+
+def test_generators_side_by_side_with_ddim_steps(runs):
+    at = page("generators")
+    at.slider(key="gen-n").set_value(4)
+    at.slider(key="gen-steps").set_value(3)
+    ok(at.button(key="gen-go").click().run())
+    caps = captions(at)
+    assert any(c.startswith("vae — ") for c in caps) and any("3 DDIM steps" in c for c in caps), caps
+    assert at.dataframe
+
+
+def test_diffusion_viewer_forward_and_reverse(runs):
+    at = page("diffusion")
+    at.slider(key="dif-t").set_value(500)
+    at.slider(key="dif-steps").set_value(5)
+    ok(at.button(key="dif-go").click().run())
+    assert not at.error, texts(at.error)
+    at.slider(key="dif-i").set_value(2)
+    ok(at.run())
+    caps = captions(at)
+    assert "x_0 · x_500" in caps and "after step 2 of 4" in caps, caps
+
+
+def test_rl_plays_an_episode_and_shows_the_learning_curve(runs):
+    at = page("rl")
+    at.slider(key="rl-frames").set_value(50)
+    ok(at.button(key="rl-play").click().run())
+    assert not at.error, texts(at.error)
+    caps = captions(at)
+    assert any(c.startswith("return ") for c in caps), caps
+    assert charts(at)
+
+
+def test_fewshot_episode_and_own_support_images(runs):
+    at = page("fewshot")
+    at.slider(key="fs-ways").set_value(5)
+    ok(at.button(key="fs-go").click().run())
+    assert not at.error, texts(at.error)
+    assert at.metric[0].value.endswith("of 5")
+    at.file_uploader(key="fs-own-up-0").set_value([(f"z{i}.png", digit_png(i), "image/png") for i in (0, 1)])
+    at.file_uploader(key="fs-own-up-1").set_value([(f"o{i}.png", digit_png(i), "image/png") for i in (100, 101)])
+    at.file_uploader(key="fs-own-q").set_value([("q.png", digit_png(2), "image/png"), ("bad.png", b"GIF89a broken", "image/png")])
+    ok(at.button(key="fs-own-go").click().run())
+    assert "bad.png is not a readable image" in texts(at.error)
+    at.file_uploader(key="fs-own-q").set_value([("q.png", digit_png(2), "image/png")])
+    ok(at.button(key="fs-own-go").click().run())
+    assert not at.error
+    caps = captions(at)
+    assert any(c.startswith(("class 1 · ", "class 2 · ")) for c in caps), caps
+
+
+def test_runs_page_lists_compares_and_shows_pictures(runs):
+    at = page("runs")
+    table = at.dataframe[0].value
+    assert set(f"tiny-{m}" for m in TINY) <= set(table["run"]), table
+    at.selectbox(key="runs-one").set_value("tiny-vae")
+    ok(at.run())
+    assert "final.png" in captions(at)
+    at.selectbox(key="runs-a").set_value("tiny-vae")
+    at.selectbox(key="runs-b").set_value("tiny-vae")
+    ok(at.run())
+
+
+def test_every_page_explains_what_is_missing_in_an_empty_runs_folder(tmp_path, monkeypatch):
+    for k, v in environment(tmp_path, train=False).items():
+        monkeypatch.setenv(k, v)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for name in ("text_to_image", "search", "zero_shot", "latent", "generators", "diffusion", "rl", "fewshot", "runs"):
+        ok(at.switch_page(f"views/{name}.py").run())
+        assert not at.error and "genlab train" in texts(at.info), (name, texts(at.info))
+
+
+# ----------------------------------------------------------------------------- a real browser
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def studio(runs):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), "--no-train"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                raise AssertionError(f"the studio did not start: {proc.stdout.read().decode()[-2000:]}") from None
+            time.sleep(0.3)
+    yield url
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)
+
+
+def test_text_to_image_in_a_real_headless_chromium(studio, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
+                                                       args=args, viewport={"width": 1280, "height": 900})
+        try:
+            pg = browser.new_page()
+            pg.goto(studio, timeout=60_000)
+            prompt = pg.get_by_label("Prompt", exact=True).and_(pg.get_by_role("textbox"))
+            prompt.wait_for(timeout=60_000)
+            prompt.fill("a bold 3")
+            prompt.press("Enter")
+            pg.get_by_role("button", name="Generate").click()
+            pg.get_by_text("images for “a bold 3”").wait_for(timeout=60_000)
+            shot = pg.screenshot(full_page=True)
+        finally:
+            browser.close()
+    img = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), dtype=np.float32)
+    assert img.std() > 10, "the screenshot is blank"
