@@ -10,6 +10,10 @@ the model is loaded once and shared by every session.
 ``--screenshots`` starts `genlab studio --no-train` on the runs folder, drives every page in headless
 Chromium (/usr/bin/chromium, via the playwright package) and saves what it shows.
 
+Caveat: AppTest instances are not fully thread-safe; from about 20 threads CPython's parser
+sometimes fails while compiling a page ("AST constructor recursion depth mismatch"), and those
+failures are counted as errors too. A websocket client against `genlab studio` would not have them.
+
 Uses the newest finished text2image run under --runs (default ./runs or $GENLAB_RUNS); without one
 it trains a tiny one first (its images are poor; the timings still show the serving overhead).
 """
@@ -65,7 +69,7 @@ def session(i: int, requests: int, n: int, latencies: list, errors: list) -> Non
             latencies.append(time.perf_counter() - t0)
             problems = [e.value for e in at.exception] + [e.value for e in at.error]
             if problems or not any(f"images for “{prompt}”" in str(s.value) for s in at.success):
-                errors.append(f"session {i} request {r}: {problems or 'no images'}")
+                errors.append(f"session {i} request {r}: {problems or ['no images'] + [str(s.value) for s in at.success]}")
     except Exception as e:  # noqa: BLE001 - count it, keep the other sessions going
         errors.append(f"session {i}: {type(e).__name__}: {e}")
 
@@ -92,6 +96,9 @@ SCREENSHOTS = {
     "latent": (None, "decoded at t"), "generators": ("Generate", " ms"), "diffusion": ("Denoise from pure noise", "after step"),
     "rl": ("Play an episode", "return "), "fewshot": ("New episode", "Correct answers"), "runs": (None, "config.yaml"),
 }
+#: true once every picture has loaded and Streamlit shows no loading placeholder
+READY = ("() => [...document.images].every(i => i.complete && i.naturalWidth > 0) && "
+         "!document.querySelector('[data-testid=stSkeleton]')")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -118,7 +125,7 @@ def start_studio(runs: Path) -> tuple:
     raise RuntimeError("the studio did not start")
 
 
-def screenshots(runs: Path, out: Path) -> list[Path]:
+def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
     """One full-page screenshot per page, after pressing its main button."""
     import signal
 
@@ -132,7 +139,8 @@ def screenshots(runs: Path, out: Path) -> list[Path]:
             browser = p.chromium.launch_persistent_context(profile, executable_path="/usr/bin/chromium", headless=True,
                                                            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1800})
             page = browser.new_page()
-            for name, (button, wait_text) in SCREENSHOTS.items():
+            for name in pages:
+                button, wait_text = SCREENSHOTS[name]
                 page.goto(f"{url}/{'' if name == 'text_to_image' else name}", timeout=120_000)  # the first page is the home page
                 page.get_by_role("heading").first.wait_for(timeout=120_000)
                 done = page.get_by_text(wait_text)  # the page's result, or its note on a missing model
@@ -147,8 +155,8 @@ def screenshots(runs: Path, out: Path) -> list[Path]:
                         break
                     except Exception:  # noqa: BLE001 - playwright's TimeoutError
                         print(f"{name}: no result yet, pressing {button!r} again")
-                page.wait_for_load_state("networkidle")  # the pictures, fetched after the text
-                page.wait_for_timeout(2000)
+                page.wait_for_function(READY, timeout=120_000)  # pictures loaded, no placeholders left
+                page.wait_for_timeout(1000)
                 saved.append(out / f"{name}.png")
                 page.screenshot(path=str(saved[-1]), full_page=True)
                 print(f"saved {saved[-1]}")
