@@ -29,7 +29,7 @@ EVAL_SEED = 777
 class GANConfig(TrainConfig):
     z_dim: int = 64
     width: int = 128  # channels of the coarsest generator stage / finest discriminator stage
-    loss: str = "ns"  # bce (book) | ns (same pair of losses) | minimax | hinge | lsgan
+    loss: str = "ns"  # bce (book) | ns (the same losses as bce) | minimax | hinge | lsgan
     lr: float = 2e-4  # generator learning rate
     lr_d: float = 2e-4  # discriminator learning rate (two time-scale update rule when it differs)
     betas: tuple[float, ...] = (0.5, 0.999)

@@ -4,9 +4,11 @@
 defects fixed) exactly as the book does: BCE, Adam 2e-4 with betas (0.5, 0.999), one
 discriminator step and one generator step per batch, sampling from the trained generator.
 
-The default (``quick`` / ``full``) was chosen by measurement (``bench/bench_gan.py``): a leaner
-transposed-convolution generator, a spectral-normalised discriminator, the non-saturating loss, and
-samples from an exponential moving average of the generator's weights.
+The default (``quick`` / ``full``) is the classic lean DCGAN (transposed convolutions,
+3.4x cheaper per step than the book's networks), a spectral-normalised discriminator, the
+non-saturating loss and samples from an exponential moving average of the generator's weights.
+``bench/bench_gan.py`` compares the two at equal CPU time; at 120 CPU-seconds they tie
+(evaluator-FID 195 vs 193, both covering all 10 digits).
 """
 
 from __future__ import annotations

@@ -44,6 +44,10 @@ class MappingNetwork(nn.Module):
         super().__init__()
         sizes = [z_dim] + [w_dim] * layers
         self.net = nn.Sequential(*[m for a, b in zip(sizes[:-1], sizes[1:]) for m in (nn.Linear(a, b), nn.LeakyReLU(0.2))])
+        for m in self.net:
+            if isinstance(m, nn.Linear):  # variance-preserving, so w still depends on z after several layers
+                nn.init.kaiming_normal_(m.weight, a=0.2)
+                nn.init.zeros_(m.bias)
 
     def forward(self, z):
         return self.net(z * torch.rsqrt(z.pow(2).mean(1, keepdim=True) + 1e-8))
