@@ -7,7 +7,9 @@ against the file length before anything is allocated.
 from __future__ import annotations
 
 import gzip
+import io
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +57,9 @@ def read_idx(path) -> np.ndarray:
         raise GenlabError(f"cannot read {path}: {e.strerror or e}") from None
     if raw[:2] == b"\x1f\x8b":
         try:
-            with gzip.GzipFile(fileobj=__import__("io").BytesIO(raw)) as f:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
                 raw = f.read(MAX_IDX_BYTES + 1)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
+        except (OSError, EOFError, zlib.error) as e:
             raise GenlabError(f"{path} is a corrupt gzip file ({e}); download it again") from None
     return parse_idx(raw, name=str(path))
 
