@@ -7,7 +7,8 @@ attribute measurements of the captions (``genlab.multimodal.captions``):
   numerals) that the evaluator reads as the asked digit;
 - **attribute control**: for each digit (word and numeral), "a bold N" vs "a thin N" and
   "an N slanted right" vs "an N slanted left" with the same noise: share of pairs whose mean
-  measured stroke thickness / slant moves the asked way;
+  measured stroke thickness / slant moves the asked way, and the mean size of the move
+  (``attr_thickness_gap_px`` in pixels of stroke width, ``attr_slant_gap`` in shear units);
 - **realism**: evaluator-FID of the refined images vs the VAE base images of the digit prompts
   (and their label accuracy, so the gain is at equal match);
 - **diversity**: mean pairwise distance of evaluator features within one prompt, divided by the
@@ -87,14 +88,16 @@ def attribute_control(t2i, n: int, seed: int, backend: str = "vae-gan") -> dict:
     prompts = [p for _, hi, lo in pairs for p in (hi, lo)]
     gen = t2i(prompts, n=n, seed=seed, backend=backend)
     m = measure(gen.images)
-    moved = {"thickness": [], "slant": []}
+    moved, gap = {"thickness": [], "slant": []}, {"thickness": [], "slant": []}
     for i, (attr, _, _) in enumerate(pairs):
-        hi = m[attr][gen.prompt_index == 2 * i].mean()
-        lo = m[attr][gen.prompt_index == 2 * i + 1].mean()
-        moved[attr].append(bool(hi > lo))
+        hi = float(m[attr][gen.prompt_index == 2 * i].mean())
+        lo = float(m[attr][gen.prompt_index == 2 * i + 1].mean())
+        moved[attr].append(hi > lo)
+        gap[attr].append(hi - lo)
     both = moved["thickness"] + moved["slant"]
     return {"attr_pairs": float(np.mean(both)), "attr_thickness_pairs": float(np.mean(moved["thickness"])),
-            "attr_slant_pairs": float(np.mean(moved["slant"])), "attr_n_pairs": len(both)}
+            "attr_slant_pairs": float(np.mean(moved["slant"])), "attr_n_pairs": len(both),
+            "attr_thickness_gap_px": float(np.mean(gap["thickness"])), "attr_slant_gap": float(np.mean(gap["slant"]))}
 
 
 def diversity(gen, labels: torch.Tensor) -> dict:
