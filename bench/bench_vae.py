@@ -7,7 +7,7 @@ the 1,000 held-out digits: ELBO and IWAE bound (k=64, nats per image, higher is 
 evaluator-FID / precision / recall of 1,000 prior samples. ``--betas`` also compares the
 disentanglement indicator of the latent traversal across beta values.
 
-    python bench/bench_vae.py                       # default (conv) vs book (MLP), 90 CPU-s each
+    python bench/bench_vae.py                       # default (conv) vs book (MLP), 240 CPU-s each
     python bench/bench_vae.py --budget 60 --contender conv16=vae:quick:width=16
     python bench/bench_vae.py --betas 1,4,8         # + active / effective dims per beta
 """
@@ -63,7 +63,7 @@ def row(name: str, metrics: dict) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--budget", type=float, default=90.0, help="CPU seconds of training per contender")
+    p.add_argument("--budget", type=float, default=240.0, help="CPU seconds of training per contender")
     p.add_argument("--contender", action="append", default=[], metavar="NAME=MODEL:PRESET:k=v,k=v",
                    help="extra contender, e.g. conv16=vae:quick:width=16")
     p.add_argument("--only", help="comma-separated contender names to run (default all)")

@@ -49,7 +49,7 @@ def test_vae_learns_a_tight_bound_on_held_out_digits(runs):
     ev = read_eval(runs["vae8"])
     assert ev["elbo"] > -160  # an untrained decoder scores about -545 nats per image
     assert ev["elbo"] <= ev["iwae_bound"] < 0  # the importance-weighted bound is tighter
-    assert ev["recon_acc"] > 0.7 and ev["psnr"] > 13
+    assert ev["recon_acc"] > 0.6 and ev["psnr"] > 13
     assert 1 <= ev["active_dims"] <= 8
 
 

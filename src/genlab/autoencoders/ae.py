@@ -90,7 +90,7 @@ class AERecipe(AutoencoderRecipe):
     def decode(self, z, y=None):
         return self.nets["model"].decoder(z.to(self.device))
 
-    def sample(self, n, generator=None, **options):
+    def sample(self, n, generator=None):
         m = self.nets["model"]
         eps = torch.randn(n, m.z_mean.numel(), generator=generator).to(self.device)
         return m.decoder(m.z_mean + m.z_std * eps)

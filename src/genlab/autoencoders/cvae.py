@@ -44,7 +44,7 @@ class CVAERecipe(VAERecipe):
             raise GenlabError(f"--label must be between 0 and {N_CLASSES - 1}, got {int(y.min() if y.min() < 0 else y.max())}")
         return F.one_hot(y, N_CLASSES).float()
 
-    def sample(self, n, generator=None, temperature: float = 1.0, label=None, **options):
+    def sample(self, n, generator=None, temperature: float = 1.0, label=None):
         labels = torch.arange(n) % N_CLASSES if label is None else torch.as_tensor(label)
         if labels.ndim == 0:
             labels = labels.expand(n)
