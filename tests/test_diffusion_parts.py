@@ -127,7 +127,7 @@ def test_ddpm_sampler_is_the_books_formula_when_not_clipping():
             img = (1 / a.sqrt()) * (img - b * eps / (1 - ab).sqrt())
             if i > 0:
                 img = img + b.sqrt() * torch.randn(img.shape, generator=g)
-    assert torch.allclose(ours, img, atol=1e-4)
+    assert torch.allclose(ours, img, atol=1e-4, rtol=1e-4)  # values grow to ~1e3 without clipping
 
 
 def test_ddim_eta0_is_deterministic_and_steps_are_checked():

@@ -10,7 +10,7 @@ from safetensors.numpy import load_file
 
 from genlab.train.checkpoint import list_checkpoints
 
-AE_FAST = ["--steps", "200", "--set", "ckpt_every=100", "--set", "log_every=20"]
+AE_FAST = ["--set", "arch=mlp", "--steps", "200", "--set", "ckpt_every=100", "--set", "log_every=20"]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def ae_run(tmp_path_factory):
 
 
 def test_train_writes_run_folder(ae_run):
-    for name in ("config.yaml", "metrics.jsonl", "eval.json", "samples/final.png", "samples/reconstructions.png", "plots/metrics.png"):
+    for name in ("config.yaml", "metrics.jsonl", "eval.json", "samples/final.png", "plots/reconstructions.png", "plots/metrics.png"):
         assert (ae_run / name).exists(), name
     assert list_checkpoints(ae_run / "checkpoints")
     assert list((ae_run / "tb").iterdir()), "TensorBoard events written"
@@ -38,7 +38,7 @@ def test_eval_json_and_learned_reconstruction(ae_run, cli):
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     assert m["step"] == 200
-    assert m["recon_mse"] < 0.045  # a blank image scores ~0.10, the mean digit ~0.067
+    assert m["recon_mse"] < 0.05  # book MLP; a blank image scores ~0.10, the mean digit ~0.067
     assert m["compression_ratio"] == pytest.approx(784 / 32)
 
 
