@@ -16,44 +16,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+import sys
+from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from genlab.config import parse_set_args  # noqa: E402
-from genlab.registry import get_recipe  # noqa: E402
-from genlab.train.distributed import DistInfo  # noqa: E402
-from genlab.train.engine import Batches, build_config  # noqa: E402
-from genlab.utils.runtime import seed_everything  # noqa: E402
+from bench.common import parse_contender, train_for  # noqa: E402
+
 
 CONTENDERS = {"book": "vae:book:", "default": "vae:quick:"}
 COLUMNS = ("steps", "cpu_s", "elbo", "iwae_bound", "fid", "fid_floor", "precision", "recall", "active_dims", "psnr", "recon_acc")
-
-
-def train_for(model: str, preset: str, overrides: dict, budget_s: float):
-    """Train for ``budget_s`` CPU seconds; returns (recipe, steps, CPU seconds used)."""
-    cls = get_recipe(model)
-    cfg = build_config(cls, preset, {"steps": 10**9, **overrides})
-    seed_everything(cfg.seed)
-    recipe = cls(cfg, "cpu")
-    data = recipe.load_data()
-    batches = Batches(len(data.x_train), cfg.batch_size, cfg.seed, DistInfo())
-    recipe.train_mode(True)
-    t0, step = time.process_time(), 0
-    while time.process_time() - t0 < budget_s:
-        idx = batches.indices(step)
-        recipe.train_step((data.x_train[idx], data.y_train[idx]), step)
-        step += 1
-    used = time.process_time() - t0
-    recipe.train_mode(False)
-    return recipe, step, used
-
-
-def parse_contender(spec: str) -> tuple[str, str, dict]:
-    model, preset, sets = (spec.split(":", 2) + ["", ""])[:3]
-    return model, preset or "quick", parse_set_args([s for s in sets.split(",") if s])
 
 
 def row(name: str, metrics: dict) -> str:

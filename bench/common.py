@@ -73,3 +73,36 @@ def table(rows: list[dict], cols: list[str] | None = None) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(fmt(r.get(c, "")).ljust(w) for c, w in zip(cols, widths)) for r in rows]
     return "\n".join(lines)
+
+
+def train_for(model: str, preset: str, overrides: dict, budget_s: float):
+    """Train a genlab model for ``budget_s`` CPU seconds (equal-budget comparisons);
+    returns (recipe, steps, CPU seconds used)."""
+    from genlab.registry import get_recipe
+    from genlab.train.distributed import DistInfo
+    from genlab.train.engine import Batches, build_config
+    from genlab.utils.runtime import seed_everything
+
+    cls = get_recipe(model)
+    cfg = build_config(cls, preset, {"steps": 10**9, **overrides})
+    seed_everything(cfg.seed)
+    recipe = cls(cfg, "cpu")
+    data = recipe.load_data()
+    batches = Batches(len(data.x_train), cfg.batch_size, cfg.seed, DistInfo())
+    recipe.train_mode(True)
+    t0, step = time.process_time(), 0
+    while time.process_time() - t0 < budget_s:
+        idx = batches.indices(step)
+        recipe.train_step((data.x_train[idx], data.y_train[idx]), step)
+        step += 1
+    used = time.process_time() - t0
+    recipe.train_mode(False)
+    return recipe, step, used
+
+
+def parse_contender(spec: str) -> tuple[str, str, dict]:
+    """'MODEL:PRESET:key=value,key=value' -> (model, preset, overrides)."""
+    from genlab.config import parse_set_args
+
+    model, preset, sets = (spec.split(":", 2) + ["", ""])[:3]
+    return model, preset or "quick", parse_set_args([s for s in sets.split(",") if s])
