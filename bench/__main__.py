@@ -7,6 +7,7 @@ bench/results/NAME.json. Run benchmarks with nothing else busy on the machine.
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,12 @@ def main(argv: list[str]) -> int:
         print(f"\n=== bench {name} ===", flush=True)
         t0 = time.time()
         mod = importlib.import_module(f"bench.bench_{name}")
-        mod.main([a for a in argv if a.startswith("-")])
+        opts = [a for a in argv if a.startswith("-")]
+        if inspect.signature(mod.main).parameters:
+            mod.main(opts)
+        else:  # scripts that read sys.argv themselves
+            sys.argv = [f"bench/bench_{name}.py", *opts]
+            mod.main()
         print(f"(bench {name}: {time.time() - t0:.1f} s)")
     return 0
 
