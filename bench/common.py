@@ -75,9 +75,9 @@ def table(rows: list[dict], cols: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def train_for(model: str, preset: str, overrides: dict, budget_s: float):
+def train_for(model: str, preset: str, overrides: dict, budget_s: float, losses: list | None = None):
     """Train a genlab model for ``budget_s`` CPU seconds (equal-budget comparisons);
-    returns (recipe, steps, CPU seconds used)."""
+    returns (recipe, steps, CPU seconds used). ``losses`` (a list) receives every step's loss."""
     from genlab.registry import get_recipe
     from genlab.train.distributed import DistInfo
     from genlab.train.engine import Batches, build_config
@@ -93,7 +93,9 @@ def train_for(model: str, preset: str, overrides: dict, budget_s: float):
     t0, step = time.process_time(), 0
     while time.process_time() - t0 < budget_s:
         idx = batches.indices(step)
-        recipe.train_step((data.x_train[idx], data.y_train[idx]), step)
+        out = recipe.train_step((data.x_train[idx], data.y_train[idx]), step)
+        if losses is not None:
+            losses.append(float(out["loss"]))
         step += 1
     used = time.process_time() - t0
     recipe.train_mode(False)
