@@ -1,18 +1,18 @@
-"""The studio under load: N concurrent browser-less sessions (Streamlit AppTest instances, one per
-thread, all in this process like sessions of one server) each generate images on the Text to image
-page several times. Reports errors, latency percentiles (p50/p95/max, seconds per request,
-including the page's rerun) and the process memory (RSS now and peak), which must stay bounded:
-the model is loaded once and shared by every session.
+"""The studio under load: `genlab studio` runs as a real server process (on 127.0.0.1, a free port)
+and N concurrent browser-less users, each a websocket client speaking Streamlit's own protocol
+(bench/studio_client.py), generate images on the Text to image page several times: set the prompt
+and seed, press Generate, wait for the run to finish and fetch the picture. Reports, per row:
+requests answered with images, errors (a message or exception in the page), requests lost (no
+answer, dropped connection), latency p50/p95/max (seconds from the click to the decoded picture),
+the server's CPU seconds per request, and the server's memory (RSS at start, after the model was
+loaded, after each row, and its peak), which must stay bounded: the model is loaded once per
+process and shared by every session.
 
-    python -m bench studio [--sessions=10] [--requests=3] [--n=16] [--runs=DIR]
+    python -m bench studio [--sessions=10,20] [--requests=3] [--n=16] [--runs=DIR]
     python -m bench studio --screenshots [--runs=DIR]    # docs/screenshots/*.png, one per page
 
 ``--screenshots`` starts `genlab studio --no-train` on the runs folder, drives every page in headless
 Chromium (/usr/bin/chromium, via the playwright package) and saves what it shows.
-
-Caveat: AppTest instances are not fully thread-safe; from about 20 threads CPython's parser
-sometimes fails while compiling a page ("AST constructor recursion depth mismatch"), and those
-failures are counted as errors too. A websocket client against `genlab studio` would not have them.
 
 Uses the newest finished text2image run under --runs (default ./runs or $GENLAB_RUNS); without one
 it trains a tiny one first (its images are poor; the timings still show the serving overhead).
@@ -21,26 +21,78 @@ it trains a tiny one first (its images are poor; the timings still show the serv
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import signal
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from bench.common import pin_threads, save_result, table
 
-APP = str(Path(__file__).resolve().parents[1] / "src" / "genlab" / "app" / "studio.py")
 PROMPTS = ["a bold seven slanted right", "a thin 4", "the digit eight", "a small zero", "a handwritten two slanted left"]
 
 
-def memory_mb() -> dict:
-    """Resident set size now and at its peak (VmRSS / VmHWM from /proc)."""
+def streamlit_pid(proc) -> int:
+    """The Streamlit server process that `genlab studio` (``proc``) started."""
+    for _ in range(100):
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("genlab studio started no Streamlit process")
+
+
+def server_stats(pid: int) -> dict:
+    """The server's resident memory now and at its peak (VmRSS / VmHWM) and CPU seconds so far."""
     out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
         if key in ("VmRSS", "VmHWM"):
             out["rss_mb" if key == "VmRSS" else "peak_rss_mb"] = int(value.split()[0]) / 1024
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    out["cpu_s"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
     return out
+
+
+async def user(url: str, i: int, requests: int, n: int, timeout: float, latencies: list, errors: list, lost: list) -> None:
+    """One browser-less user: open the studio, then generate ``requests`` times with different prompts and seeds."""
+    from bench.studio_client import StudioSession, generate
+
+    try:
+        session = await StudioSession.open(url, timeout)
+    except Exception as e:  # noqa: BLE001 - count it, keep the other users going
+        lost.extend(f"user {i} request {r}: no connection ({type(e).__name__}: {e})" for r in range(requests))
+        return
+    try:
+        for r in range(requests):
+            try:
+                seconds, problem = await generate(session, PROMPTS[(i + r) % len(PROMPTS)], seed=i * 100 + r, n=n, timeout=timeout)
+            except Exception as e:  # noqa: BLE001 - a timeout or a dropped connection: the request got no answer
+                lost.append(f"user {i} request {r}: {type(e).__name__}: {e}")
+                continue
+            (errors.append(f"user {i} request {r}: {problem}") if problem else latencies.append(seconds))
+    finally:
+        await session.close()
+
+
+def run_load(url: str, pid: int, users: int, requests: int, n: int, timeout: float = 600) -> dict:
+    latencies, errors, lost = [], [], []
+    cpu0, t0 = server_stats(pid)["cpu_s"], time.perf_counter()
+
+    async def everyone():
+        await asyncio.gather(*(user(url, i, requests, n, timeout, latencies, errors, lost) for i in range(users)))
+
+    asyncio.run(everyone())
+    wall = time.perf_counter() - t0
+    after = server_stats(pid)
+    lat = sorted(latencies)
+    pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
+    return {"sessions": users, "requests": users * requests, "answered": len(lat), "errors": len(errors), "lost": len(lost),
+            "p50_s": pct(0.5), "p95_s": pct(0.95), "max_s": lat[-1] if lat else float("nan"),
+            "server_cpu_s_per_request": (after["cpu_s"] - cpu0) / max(1, users * requests),
+            "images_per_s": len(lat) * n / wall, "wall_s": wall, "rss_mb": after["rss_mb"], "peak_rss_mb": after["peak_rss_mb"],
+            "problems": (errors + lost)[:5]}
 
 
 def tiny_text2image(root: Path) -> Path:
@@ -50,44 +102,6 @@ def tiny_text2image(root: Path) -> Path:
     train("text2image", "quick", {"steps": 40, "batch_size": 32, "progress": "false", "tensorboard": "false",
                                   "eval_per_prompt": 1, "sample_steps": 2}, out=out)
     return out
-
-
-def session(i: int, requests: int, n: int, latencies: list, errors: list) -> None:
-    """One user: open the page, then generate ``requests`` times with different prompts and seeds."""
-    from streamlit.testing.v1 import AppTest
-
-    try:
-        at = AppTest.from_file(APP, default_timeout=300).run()
-        at.switch_page("views/text_to_image.py").run()
-        for r in range(requests):
-            prompt = PROMPTS[(i + r) % len(PROMPTS)]
-            at.text_input(key="t2i-prompt").set_value(prompt)
-            at.slider(key="t2i-n").set_value(n)
-            at.number_input(key="t2i-seed").set_value(i * 100 + r)
-            t0 = time.perf_counter()
-            at.button(key="t2i-generate").click().run()
-            latencies.append(time.perf_counter() - t0)
-            problems = [e.value for e in at.exception] + [e.value for e in at.error]
-            if problems or not any(f"images for “{prompt}”" in str(s.value) for s in at.success):
-                errors.append(f"session {i} request {r}: {problems or ['no images'] + [str(s.value) for s in at.success]}")
-    except Exception as e:  # noqa: BLE001 - count it, keep the other sessions going
-        errors.append(f"session {i}: {type(e).__name__}: {e}")
-
-
-def run_load(sessions: int, requests: int, n: int) -> dict:
-    latencies, errors = [], []
-    threads = [threading.Thread(target=session, args=(i, requests, n, latencies, errors)) for i in range(sessions)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    lat = sorted(latencies)
-    pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
-    return {"sessions": sessions, "requests": sessions * requests, "answered": len(lat), "errors": len(errors),
-            "p50_s": pct(0.5), "p95_s": pct(0.95), "max_s": lat[-1] if lat else float("nan"),
-            "images_per_s": len(lat) * n / wall, "wall_s": wall, **memory_mb(), "error_list": errors[:5]}
 
 
 #: page -> (button to press or None, text to wait for)
@@ -127,8 +141,6 @@ def start_studio(runs: Path) -> tuple:
 
 def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
     """One full-page screenshot per page, after pressing its main button."""
-    import signal
-
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -169,40 +181,46 @@ def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
 
 def main(argv):
     p = argparse.ArgumentParser(prog="python -m bench studio")
-    p.add_argument("--sessions", type=int, default=10)
-    p.add_argument("--requests", type=int, default=3, help="generations per session")
+    p.add_argument("--sessions", default="10", help="concurrent users, e.g. 10 or 10,20 (a 1-user row is always added)")
+    p.add_argument("--requests", type=int, default=3, help="generations per user")
     p.add_argument("--n", type=int, default=16, help="images per generation")
+    p.add_argument("--timeout", type=float, default=600, help="seconds a request may wait before it counts as lost")
     p.add_argument("--runs", help="runs folder with a finished text2image run")
     p.add_argument("--screenshots", action="store_true", help="save one screenshot per page in docs/screenshots/ instead")
     a = p.parse_args(argv)
-    if a.screenshots:
-        from genlab.train.runstore import default_runs_dir
-
-        screenshots(Path(a.runs) if a.runs else default_runs_dir(), Path(__file__).resolve().parents[1] / "docs" / "screenshots")
-        return
-    settings = pin_threads()
     from genlab.app.runs import finished_runs
-    from genlab.app.settings import environment
     from genlab.train.runstore import default_runs_dir
 
     runs = Path(a.runs) if a.runs else default_runs_dir()
+    if a.screenshots:
+        screenshots(runs, Path(__file__).resolve().parents[1] / "docs" / "screenshots")
+        return
+    settings = pin_threads()
     tmp = None
     if not finished_runs(runs, "text2image"):
         tmp = tempfile.TemporaryDirectory()
         runs = Path(tmp.name)
         print(f"no finished text2image run; training a tiny one in {runs}")
         tiny_text2image(runs)
-    os.environ.update(environment(runs, train=False))
-    before = memory_mb()
-    warm = run_load(1, 1, a.n)  # loads the model once (not counted below)
-    rows = [run_load(s, a.requests, a.n) for s in sorted({1, a.sessions})]
+    proc, url = start_studio(runs)
+    try:
+        pid = streamlit_pid(proc)
+        start = server_stats(pid)
+        warm = run_load(url, pid, 1, 1, a.n, a.timeout)  # loads the model once (not counted below)
+        rows = [run_load(url, pid, s, a.requests, a.n, a.timeout) for s in sorted({1, *map(int, a.sessions.split(","))})]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
     for r in rows:
-        if r["error_list"]:
-            print("errors:", *r["error_list"], sep="\n  ")
-    print(f"threads: {settings}; memory before the app {before}; first request (model load) {warm['max_s']:.2f} s")
-    print(table(rows, ["sessions", "requests", "answered", "errors", "p50_s", "p95_s", "max_s", "images_per_s", "rss_mb", "peak_rss_mb"]))
+        if r["problems"]:
+            print(f"{r['sessions']} sessions, first problems:", *r["problems"], sep="\n  ")
+    print(f"threads (bench and server): {settings}; server at start: {start['rss_mb']:.0f} MB; "
+          f"first request (model load) {warm['max_s']:.2f} s, server RSS then {warm['rss_mb']:.0f} MB")
+    print(table(rows, ["sessions", "requests", "answered", "errors", "lost", "p50_s", "p95_s", "max_s", "server_cpu_s_per_request",
+                       "images_per_s", "rss_mb", "peak_rss_mb"]))
     path = save_result("studio", {"settings": settings, "run": str(finished_runs(runs, "text2image")[0]), "n": a.n,
-                                  "tiny_model": tmp is not None, "memory_before": before, "first_request_s": warm["max_s"], "rows": rows})
+                                  "tiny_model": tmp is not None, "server_at_start": start, "first_request_s": warm["max_s"],
+                                  "server_after_first_request": {k: warm[k] for k in ("rss_mb", "peak_rss_mb")}, "rows": rows})
     print(f"results: {path}")
     if tmp is not None:
         tmp.cleanup()
