@@ -9,8 +9,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GENLAB_THREADS", "1" if os.environ.get("PYTEST_XDIST_WORKER") else "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import struct  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import zlib  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -46,3 +48,30 @@ def run_cli(*args, cwd=None, timeout=600, env=None) -> subprocess.CompletedProce
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def blank_png(side: int) -> bytes:
+    """A valid side x side grayscale PNG of zeros, built in a moment (a 20,000-pixel side is about
+    400 KB of file and 400 MB decoded: a decompression bomb). One deflate block of 100 rows, ended
+    by a full flush so it does not refer back, is repeated, then closed with the Adler-32 of all
+    those zeros. ``side`` must be a multiple of 100."""
+    if side % 100:
+        raise ValueError("blank_png builds images in blocks of 100 rows")
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = bytes(side + 1) * 100  # filter byte + pixels, 100 rows
+    co = zlib.compressobj(9)
+    head = co.compress(rows) + co.flush(zlib.Z_FULL_FLUSH)
+    block = co.compress(rows) + co.flush(zlib.Z_FULL_FLUSH)
+    adler = (((side + 1) * side % 65521) << 16) | 1
+    idat = head + block * (side // 100 - 1) + co.flush()[:-4] + struct.pack(">I", adler)
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def bomb_png():
+    """``blank_png``: ``bomb_png(20_000)`` is a real 400-megapixel PNG of about 400 KB."""
+    return blank_png

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -19,22 +17,6 @@ from genlab.utils.images import save_png, to_uint8
 
 TINY = {"image_widths": "8,16", "embed_dim": 16, "text_width": 32, "text_layers": 1, "text_heads": 2, "text_ff": 32,
         "batch_size": 64, "progress": "false", "tensorboard": "false", "warmup": 0}
-
-
-def bomb_png(path, side: int = 20_000) -> None:
-    """A real, valid side x side grayscale PNG of zeros (about 400 KB on disk, 400 MB decoded)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = bytes(side + 1) * 100  # filter byte + pixels, 100 rows; a full flush makes the blocks repeatable
-    co = zlib.compressobj(9)
-    head = co.compress(rows) + co.flush(zlib.Z_FULL_FLUSH)
-    body = co.compress(rows) + co.flush(zlib.Z_FULL_FLUSH)
-    total = (side + 1) * side
-    adler = ((total % 65521) << 16) | 1  # adler32 of `total` zero bytes
-    idat = head + body * (side // 100 - 1) + co.flush()[:-4] + struct.pack(">I", adler)
-    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +64,12 @@ def test_index_query_and_incremental_update(run, folder, tmp_path):
     assert stats == {"images": 12, "embedded": 2, "reused": 10, "removed": 1, "skipped": 0}
 
 
-def test_bad_files_are_skipped_and_listed(run, folder, tmp_path):
+def test_bad_files_are_skipped_and_listed(run, folder, tmp_path, bomb_png):
     (folder / "empty.png").write_bytes(b"")
     (folder / "notes.jpg").write_text("not an image")
     good = (folder / "digit0.png").read_bytes()
     (folder / "truncated.png").write_bytes(good[: len(good) // 2])
-    bomb_png(folder / "bomb.png")
+    (folder / "bomb.png").write_bytes(bomb_png(20_000))
     index, stats = build_index(folder, run, tmp_path / "i.npz", log=lambda m: None)
     assert stats["images"] == 12 and stats["skipped"] == 4
     reasons = {s["path"]: s["reason"] for s in SearchIndex.load(tmp_path / "i.npz").skipped}
