@@ -307,3 +307,24 @@ def test_text_to_image_in_a_real_headless_chromium(studio, tmp_path):
             browser.close()
     img = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), dtype=np.float32)
     assert img.std() > 10, "the screenshot is blank"
+
+
+def test_concurrent_websocket_users_each_get_their_images(studio):
+    """Browser-less users speaking Streamlit's websocket protocol to the real server, at the same time
+    (the load bench's client): every request is answered with its own prompt's pictures."""
+    import asyncio
+
+    from bench.studio_client import StudioSession, generate
+
+    async def user(i: int) -> list:
+        session = await StudioSession.open(studio)
+        try:
+            return [await generate(session, prompt, seed=i, n=4, timeout=120) for prompt in (f"a thin {i}", f"the digit {i + 5}")]
+        finally:
+            await session.close()
+
+    async def everyone():
+        return await asyncio.gather(*(user(i) for i in range(3)))
+
+    results = [r for rs in asyncio.run(everyone()) for r in rs]
+    assert len(results) == 6 and [problem for _, problem in results] == [None] * 6, results
