@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import tempfile
 from dataclasses import dataclass
 
 import torch
@@ -50,6 +51,7 @@ class FewShotRecipe(Recipe):
     Config = FewShotConfig
 
     _pools: tuple[FewShotData, FewShotData] | None = None
+    _runs: tempfile.TemporaryDirectory | None = None
 
     # -- data ---------------------------------------------------------------------------
     @property
@@ -111,8 +113,30 @@ class FewShotRecipe(Recipe):
         mean, ci = mean_ci95(self.episode_accuracy(iter_episodes(test, ways, shots, queries, episodes, seed)))
         return {"accuracy": mean, "ci95": ci, "ways": ways, "shots": shots, "queries": queries, "episodes": episodes}
 
+    def runs_error(self) -> float | None:
+        """Error (percent) on 20 one-shot runs in Lake et al.'s format built from the held-out
+        alphabets (the same runs every time); None unless the data is Omniglot with held-out
+        alphabets of at least 20 characters."""
+        from genlab.fewshot.benchmark import evaluate_omniglot_runs, write_omniglot_runs
+
+        if self.cfg.data != "omniglot" or int(torch.bincount(self.pools[1].groups).min()) < 20:
+            return None
+        if self._runs is None:
+            self._runs = tempfile.TemporaryDirectory(prefix="genlab-oneshot-runs-")
+            write_omniglot_runs(self._runs.name, tuple(self.cfg.holdout))
+        return evaluate_omniglot_runs(self, self._runs.name)["mean_error"]
+
+    def periodic_eval(self, step: int) -> dict:
+        """With ``eval_every``: the error curve on the one-shot runs (no 'score': nothing is
+        selected on held-out classes)."""
+        err = self.runs_error()
+        return {} if err is None else {"runs_error": err}
+
     def evaluate(self, data=None) -> dict:
         out = {"model": self.name}
+        err = self.runs_error()
+        if err is not None:
+            out["runs_error"] = err
         test = self.pools[1]
         for ways in (5, 20):
             if int((test.counts >= self.cfg.shots + 1).sum()) >= ways:
