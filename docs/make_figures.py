@@ -1,0 +1,389 @@
+"""Regenerate every figure and number of the chapter guides from fresh runs of the current code.
+
+    python docs/make_figures.py                         # every chapter, quick presets
+    python docs/make_figures.py --only 5.2              # one chapter
+    python docs/make_figures.py --budget small --runs /tmp/r --docs /tmp/d   # tiny smoke run
+
+For each chapter it trains the chapter's quick models through the public command line (called
+in-process: ``genlab.cli.main``), or reuses finished runs under ``--runs DIR/BUDGET/``, runs the
+chapter's sampling / exploration / evaluation commands, copies the pictures (shrunk) to
+``DOCS/figures/CHAPTER/``, merges the numbers into ``DOCS/figures/figures.json`` and renders
+``docs/templates/*.md`` into ``DOCS/chapters/*.md`` and ``DOCS/final-project.md``: each
+``{{key}}`` or ``{{key:format}}`` of a template is looked up in its chapter's numbers. A
+placeholder without a number is an error, so no guide shows a figure the code did not produce.
+
+Budgets: ``quick`` trains every model with its quick preset (what the guides' commands run);
+``docs`` does the same except for the few models whose quick preset is too costly for one
+documentation pass (their guide says how many steps were used); ``small`` takes a few steps of
+everything (a smoke test: numbers are meaningless).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GENLAB_THREADS", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+DOCS = Path(__file__).resolve().parent
+TEMPLATES = DOCS / "templates"
+QUIET = ["--set", "progress=false", "--set", "tensorboard=false"]
+BUDGETS = ("quick", "docs", "small")
+MAX_WIDTH = 640  # pixels; figures are shrunk to this width and palette-compressed
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class Chapter:
+    """One chapter's runs, commands, figures and numbers (``self.nums`` -> figures.json)."""
+
+    def __init__(self, key: str, budget: str, runs: Path, docs: Path):
+        self.key, self.budget = key, budget
+        self.runs = runs / budget
+        self.figdir = docs / "figures" / key
+        self.tmp = self.runs / f"_{key}"
+        self.nums: dict = {"budget": budget}
+
+    # ---------------------------------------------------------------- commands
+    def cli(self, *argv) -> str:
+        """Run one `genlab` command in-process; returns what it printed. Fails loudly."""
+        from genlab.cli import main
+
+        argv = [str(a) for a in argv]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = main(argv)
+        if rc != 0:
+            raise SystemExit(f"make_figures: 'genlab {' '.join(argv)}' failed with exit code {rc}")
+        return out.getvalue()
+
+    def cli_json(self, *argv) -> dict:
+        return json.loads(self.cli(*argv).strip().splitlines()[-1])
+
+    def train(self, name: str, model: str, *extra, steps: dict | None = None) -> Path:
+        """Train (or reuse) run ``name``; its eval.json, steps and CPU seconds go to nums[name].
+
+        ``steps`` maps a budget to a step count; a budget not in it uses the preset's steps.
+        """
+        from genlab.config import parse_set_args
+        from genlab.registry import get_recipe
+        from genlab.train.engine import build_config
+
+        extra = [str(e) for e in extra]
+        preset = extra[extra.index("--preset") + 1] if "--preset" in extra else "quick"
+        sets = [extra[i + 1] for i, e in enumerate(extra) if e == "--set"]
+        preset_steps = build_config(get_recipe(model), preset, parse_set_args(sets)).steps
+        n = (steps or {}).get(self.budget, preset_steps)
+        out = self.runs / name
+        marker = out / "make_figures.json"
+        argv = [model, *extra, "--steps", str(n)]
+        done = json.loads(marker.read_text()) if marker.is_file() else None
+        if done and done.get("argv") != argv:  # another command (or preset size) made this run
+            done = None
+        if done is None:
+            # a run interrupted before its end resumes; one made by another command starts over
+            resume = [] if marker.is_file() else ["--resume"] if any((out / "checkpoints").glob("*.json")) else []
+            if out.exists() and not resume:
+                shutil.rmtree(out)
+            print(f"[{self.key}] training {name}: genlab train {model} {' '.join(extra)} --steps {n}", flush=True)
+            t0, w0 = cpu_seconds(), time.time()
+            self.cli("train", model, "--out", out, "--steps", n, *extra, *QUIET, *resume)
+            done = {"argv": argv, "cpu_s": cpu_seconds() - t0, "wall_s": time.time() - w0}
+            marker.write_text(json.dumps(done))
+        else:
+            print(f"[{self.key}] reusing {out}", flush=True)
+        ev = json.loads((out / "eval.json").read_text())
+        self.nums[name] = {**ev, "steps": n, "preset": preset, "preset_steps": preset_steps,
+                           "cpu_s": done["cpu_s"], "cpu_min": done["cpu_s"] / 60,
+                           "budget_note": budget_note(n, preset, preset_steps)}
+        return out
+
+    # ---------------------------------------------------------------- figures
+    def figure(self, src: Path, name: str) -> None:
+        """Copy a PNG (or the first frame of a GIF) into the chapter's figure folder, shrunk."""
+        import numpy as np
+        from PIL import Image
+
+        src = Path(src)
+        if not src.is_file():
+            raise SystemExit(f"make_figures: expected figure {src} was not written")
+        self.figdir.mkdir(parents=True, exist_ok=True)
+        with Image.open(src) as im:
+            im.seek(0)
+            im = im.convert("RGB")
+            if im.width > MAX_WIDTH:
+                im = im.resize((MAX_WIDTH, round(im.height * MAX_WIDTH / im.width)), Image.Resampling.LANCZOS)
+            px = np.asarray(im)
+            gray = bool((px[..., 0] == px[..., 1]).all() and (px[..., 1] == px[..., 2]).all())
+            im = im.convert("L") if gray else im.quantize(colors=64)
+            im.save(self.figdir / name, optimize=True)
+
+    def path(self, name: str) -> Path:
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return self.tmp / name
+
+
+def budget_note(steps: int, preset: str, preset_steps: int) -> str:
+    if steps == preset_steps:
+        return f"the {preset} preset ({steps:,} steps)"
+    return f"{steps:,} steps (the {preset} preset trains {preset_steps:,}; fewer here to fit the documentation budget)"
+
+
+# ============================================================================ chapters
+def ch_autoencoders(c: Chapter) -> None:
+    small = {"small": 20}
+    ae = c.train("ae", "ae", steps=small)
+    dae = c.train("dae", "dae", steps=small)
+    c.train("sparse_ae", "sparse-ae", steps=small)
+    c.train("ae_book", "ae", "--preset", "book", steps={"small": 20, "docs": c.nums["ae"]["steps"], "quick": c.nums["ae"]["steps"]})
+    c.cli("explore", ae, "--what", "reconstruct", "--out", c.path("recon.png"))
+    c.figure(c.path("recon.png"), "ae_reconstructions.png")
+    c.cli("explore", ae, "--what", "latent-map", "--projection", "pca", "--n", 500 if c.budget != "small" else 100, "--out", c.path("latent.png"))
+    c.figure(c.path("latent.png"), "ae_latent_map.png")
+    c.cli("explore", dae, "--what", "denoise", "--out", c.path("denoise.png"))
+    c.figure(c.path("denoise.png"), "dae_denoise.png")
+    c.figure(ae / "plots" / "metrics.png", "ae_curves.png")
+
+
+def ch_vae(c: Chapter) -> None:
+    small = {"small": 20}
+    vae = c.train("vae", "vae", steps=small)
+    beta = c.train("beta_vae", "beta-vae", steps=small)
+    cvae = c.train("cvae", "cvae", "--set", "latent_dim=2", steps=small)
+    c.train("vae_book", "vae", "--preset", "book", steps={"small": 20, "docs": c.nums["vae"]["steps"], "quick": c.nums["vae"]["steps"]})
+    c.cli("sample", vae, "--n", 64, "--out", c.path("s.npy"), "--png", c.path("samples.png"))
+    c.figure(c.path("samples.png"), "vae_samples.png")
+    c.nums["vae_samples"] = c.cli_json("eval", "--samples", c.path("s.npy"), "--json")
+    c.cli("explore", vae, "--what", "interpolate", "--pair", 0, 1, "--out", c.path("interp.png"))
+    c.figure(c.path("interp.png"), "vae_interpolation.png")
+    c.cli("explore", beta, "--what", "traversal", "--out", c.path("traversal.png"))
+    c.figure(c.path("traversal.png"), "beta_vae_traversal.png")
+    c.cli("explore", cvae, "--what", "manifold", "--label", 7, "--out", c.path("manifold.png"))
+    c.figure(c.path("manifold.png"), "cvae_manifold_7.png")
+
+
+def ch_gans(c: Chapter) -> None:
+    dcgan = c.train("dcgan", "dcgan", steps={"small": 20})
+    cgan = c.train("cgan", "cgan", steps={"small": 20, "docs": 600})
+    c.figure(dcgan / "samples" / "final.png", "dcgan_samples.png")
+    c.figure(dcgan / "plots" / "gan_dynamics.png", "dcgan_dynamics.png")
+    c.cli("sample", cgan, "--n", 16, "--label", 3, "--out", c.path("three.npy"), "--png", c.path("three.png"))
+    c.figure(c.path("three.png"), "cgan_threes.png")
+
+
+def ch_diffusion(c: Chapter) -> None:
+    ddpm = c.train("ddpm", "ddpm", steps={"small": 10, "docs": 500})
+    c.figure(ddpm / "samples" / "final.png", "ddpm_samples.png")
+    c.figure(ddpm / "plots" / "forward_process.png", "ddpm_forward.png")
+    c.figure(ddpm / "plots" / "reverse_process.png", "ddpm_reverse.png")
+    # the book's comparison: 1000 ancestral steps vs 50 DDIM steps, same 16 digits' budget
+    for sampler, steps in (("ddim", 50), ("ddpm", 1000)):
+        steps = steps if c.budget != "small" else steps // 10
+        t0 = cpu_seconds()
+        c.cli("sample", ddpm, "--n", 16, "--sampler", sampler, "--steps", steps, "--out", c.path(f"{sampler}.npy"), "--png", c.path(f"{sampler}.png"))
+        c.nums[f"sampler_{sampler}"] = {"steps": steps, "cpu_s_16": cpu_seconds() - t0}
+    c.nums["sampler_ratio"] = c.nums["sampler_ddpm"]["cpu_s_16"] / max(c.nums["sampler_ddim"]["cpu_s_16"], 1e-9)
+    c.figure(c.path("ddpm.png"), "ddpm_1000_steps.png")
+    c.cli("sample", ddpm, "--n", 16, "--label", 7, "--guidance", 3.0, "--out", c.path("sevens.npy"), "--png", c.path("sevens.png"))
+    c.figure(c.path("sevens.png"), "ddpm_guided_sevens.png")
+
+
+def ch_rl(c: Chapter) -> None:
+    ql = c.train("qlearning", "qlearning", steps={"small": 2000})
+    dqn = c.train("dqn", "dqn", steps={"small": 300, "docs": 25000})
+    a2c = c.train("a2c", "a2c", steps={"small": 300})
+    c.figure(ql / "plots" / "rl.png", "qlearning_curve.png")
+    c.figure(ql / "plots" / "q_table.png", "qlearning_policy.png")
+    c.figure(dqn / "plots" / "rl.png", "dqn_curve.png")
+    c.figure(a2c / "plots" / "rl.png", "a2c_curve.png")
+    c.cli("play", a2c, "--gif", c.path("a2c.gif"), "--episodes", 1, "--max-frames", 60)
+    c.figure(c.path("a2c.gif"), "a2c_cartpole.png")
+
+
+def ch_fewshot(c: Chapter) -> None:
+    small = {"small": 5}
+    ev = ["--set", "eval_episodes=20"] if c.budget == "small" else []
+    proto = c.train("protonet", "protonet", *ev, steps=small)
+    c.train("maml", "maml", *ev, steps=small)
+    c.figure(proto / "plots" / "metrics.png", "protonet_curves.png")
+
+
+def ch_clip(c: Chapter) -> None:
+    import numpy as np
+
+    from genlab.data import load_dataset
+    from genlab.utils.images import save_grid, save_png, to_uint8
+
+    clip = c.train("clip", "clip", steps={"small": 20})
+    c.figure(clip / "plots" / "metrics.png", "clip_curves.png")
+    c.figure(clip / "plots" / "text_to_image.png", "clip_queries.png")
+    # zero-shot classification of held-out digits, by the command line
+    data = load_dataset("mnist")
+    n = 100 if c.budget == "small" else 500
+    x, y = to_uint8(data.x_test[:n]), data.y_test[:n].numpy()
+    np.save(c.path("digits.npy"), x)
+    preds = c.cli_json("classify", clip, c.path("digits.npy"), "--json")["predictions"]
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    c.nums["classify"] = {"n": n, "acc": float(np.mean([words.index(p["label"]) == t for p, t in zip(preds, y)]))}
+    # the image search engine over a folder of held-out digits: which images does "a bold seven" find?
+    folder = c.path("digits")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    for i, (img, label) in enumerate(zip(x, y)):
+        save_png(folder / f"{i:04d}-{words[label]}.png", img.reshape(28, 28))
+    c.cli("search", "index", folder, "--model", clip, "--index", c.path("digits.npz"))
+    k = 8
+    found = c.cli_json("search", "query", c.path("digits.npz"), "a bold seven", "-k", k, "--json")["results"]
+    c.nums["search"] = {"k": k, "images": n, "sevens": sum("-seven" in r["path"] for r in found),
+                        "top_score": found[0]["score"]}
+    from PIL import Image
+
+    save_grid(c.path("search.png"), np.stack([np.asarray(Image.open(folder / r["path"])) for r in found]), nrow=k)
+    c.figure(c.path("search.png"), "search_bold_seven.png")
+
+
+def ch_final(c: Chapter) -> None:
+    t2i = c.train("text2image", "text2image", steps={"small": 40, "docs": 1900})
+    prompts = ["a bold seven slanted right", "a thin 2", "the digit zero, small"]
+    c.nums["generate"] = c.cli_json("generate", *prompts, "--model", t2i, "--n", 8, "--candidates", 4, "--seed", 0,
+                                    "--png", c.path("t2i.png"), "--out", c.path("t2i.npy"), "--stages", "--json")
+    c.figure(c.path("t2i.png"), "text2image.png")
+    c.figure(c.path("t2i_stages.png"), "text2image_stages.png")
+
+
+CHAPTERS = {
+    "5.1": ("chapters/5.1-autoencoders.md", ch_autoencoders),
+    "5.2": ("chapters/5.2-vae.md", ch_vae),
+    "5.3": ("chapters/5.3-gans.md", ch_gans),
+    "5.4": ("chapters/5.4-diffusion.md", ch_diffusion),
+    "5.5": ("chapters/5.5-rl.md", ch_rl),
+    "5.6": ("chapters/5.6-fewshot.md", ch_fewshot),
+    "5.7": ("chapters/5.7-multimodal.md", ch_clip),
+    "final": ("final-project.md", ch_final),
+}
+
+
+# ============================================================================ rendering
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.@\-]+)(?::([^}]*))?\s*\}\}")
+
+
+def lookup(nums: dict, key: str):
+    value = nums
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(key)
+        value = value[part]
+    return value
+
+
+def fmt(value, spec: str | None) -> str:
+    if spec:
+        return format(value, spec)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render(template: str, nums: dict) -> tuple[str, list[str]]:
+    """Fill ``{{key}}`` / ``{{key:spec}}``; returns the text and the keys that had no number."""
+    missing = []
+
+    def sub(m):
+        try:
+            return fmt(lookup(nums, m.group(1)), m.group(2))
+        except KeyError:
+            missing.append(m.group(1))
+            return m.group(0)
+
+    return PLACEHOLDER.sub(sub, template), missing
+
+
+def render_all(docs: Path, figures: dict, only: list[str]) -> list[str]:
+    problems = []
+    for key in only:
+        target, _ = CHAPTERS[key]
+        tpath = TEMPLATES / Path(target).name
+        if not tpath.is_file():
+            problems.append(f"{target}: template {tpath} is missing")
+            continue
+        template = tpath.read_text()
+        nums = {**figures.get(key, {}), "generated": figures.get("_meta", {})}
+        text, missing = render(template, nums)
+        header = ("<!-- Generated by docs/make_figures.py from docs/templates/" + Path(target).name +
+                  "; edit the template, not this file. -->\n")
+        out = docs / target
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(header + text)
+        problems += [f"{target}: no number for {{{{{k}}}}}" for k in missing]
+    return problems
+
+
+# ============================================================================ main
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", action="append", choices=list(CHAPTERS), metavar="CHAPTER",
+                   help=f"chapter to (re)make, repeatable: {', '.join(CHAPTERS)} (default: all)")
+    p.add_argument("--budget", choices=BUDGETS, default="quick", help="quick presets (default) | docs | small (smoke test)")
+    p.add_argument("--runs", type=Path, default=Path("runs/docs"), help="where runs are trained or reused (default runs/docs)")
+    p.add_argument("--docs", type=Path, default=DOCS, help="where figures/ and the rendered guides go (default: this folder)")
+    p.add_argument("--render-only", action="store_true", help="re-render the guides from the existing figures.json")
+    a = p.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(int(os.environ["GENLAB_THREADS"]))
+    only = a.only or list(CHAPTERS)
+    fig_json = a.docs / "figures" / "figures.json"
+    figures = json.loads(fig_json.read_text()) if fig_json.is_file() else {}
+    if not a.render_only:
+        for key in only:
+            c = Chapter(key, a.budget, a.runs, a.docs)
+            if c.figdir.is_dir():
+                shutil.rmtree(c.figdir)
+            t0 = cpu_seconds()
+            CHAPTERS[key][1](c)
+            c.nums["cpu_s"] = cpu_seconds() - t0
+            c.nums["cpu_min"] = c.nums["cpu_s"] / 60
+            figures[key] = c.nums
+            figures["_meta"] = _meta()
+            fig_json.parent.mkdir(parents=True, exist_ok=True)
+            fig_json.write_text(json.dumps(figures, indent=1, sort_keys=True, default=float) + "\n")
+            print(f"[{key}] done in {c.nums['cpu_s']:.0f} CPU-s", flush=True)
+    problems = render_all(a.docs, figures, [k for k in only if k in figures])
+    for line in problems:
+        print(f"make_figures: {line}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _meta() -> dict:
+    import platform
+
+    import torch
+
+    from genlab import __version__
+
+    return {"genlab": __version__, "torch": torch.__version__, "python": platform.python_version(),
+            "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d")}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
