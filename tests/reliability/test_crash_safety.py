@@ -1,20 +1,25 @@
-"""Nothing lost under faults: SIGKILL during checkpoint writes, a full disk, torn metrics lines."""
+"""Nothing lost under faults: SIGKILL during checkpoint writes, writes cut short, a full disk, damaged
+checkpoints, torn metrics lines; nothing executed from pickles."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 import torch
 
 from genlab.errors import GenlabError
 from genlab.train.checkpoint import latest_good_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from genlab.pipelines.search import SearchIndex
 from genlab.train.runstore import read_jsonl
 
 WRITER = textwrap.dedent(
@@ -100,19 +105,74 @@ def test_torn_metrics_line_is_tolerated(tmp_path):
     p = tmp_path / "metrics.jsonl"
     p.write_text('{"step": 1, "loss": 0.5}\n{"step": 2, "loss": 0.4}\n{"step": 3, "lo')
     assert [r["step"] for r in read_jsonl(p)] == [1, 2]
+    p.write_bytes('{"step": 1, "loss": 0.5}\n{"step": 2, "note": "é"}'.encode()[:-3])  # cut inside a UTF-8 character
+    assert [r["step"] for r in read_jsonl(p)] == [1]
+
+
+@contextlib.contextmanager
+def file_size_limit(nbytes: int):
+    """Writes past ``nbytes`` fail midway with EFBIG (Python ignores SIGXFSZ): a write cut short, as by
+    a crash or a quota, at a moment the test chooses."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def test_a_checkpoint_write_cut_short_keeps_the_previous_one(tmp_path):
+    stem = tmp_path / "best"  # rewritten in place whenever the score improves
+    save_checkpoint(stem, {"w": torch.ones(100)}, {"step": 1})
+    with file_size_limit(200_000), pytest.raises(GenlabError, match="cannot write"):
+        save_checkpoint(stem, {"w": torch.zeros(1_000_000)}, {"step": 2})  # 4 MB
+    state, meta = load_checkpoint(stem)
+    assert meta["step"] == 1 and torch.equal(state["w"], torch.ones(100))
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary file left behind"
+
+
+def test_a_search_index_write_cut_short_keeps_the_previous_index(tmp_path):
+    def index(n: int) -> SearchIndex:
+        emb = np.random.default_rng(n).standard_normal((n, 64)).astype(np.float16)
+        return SearchIndex(str(tmp_path), "run", "0" * 64, [f"{i}.png" for i in range(n)], [f"{i:064x}" for i in range(n)], emb)
+
+    path = tmp_path / "index.npz"
+    index(10).save(path)
+    with file_size_limit(50_000), pytest.raises(GenlabError, match="cannot write"):
+        index(5000).save(path)  # 640 KB of embeddings
+    loaded = SearchIndex.load(path)
+    assert loaded.paths == index(10).paths and np.array_equal(loaded.embeddings, index(10).embeddings)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_damaged_checkpoint_is_detected_and_resume_skips_it(tmp_path):
+    for step in (1, 2):
+        save_checkpoint(tmp_path / f"step_{step:07d}", {"w": torch.full((1000,), float(step))}, {"step": step})
+    newest = tmp_path / "step_0000002.safetensors"
+    data = bytearray(newest.read_bytes())
+    data[-10] ^= 0x01  # one bit of a weight: the file still parses, only the checksum tells
+    newest.write_bytes(bytes(data))
+    with pytest.raises(GenlabError, match="checksum mismatch"):
+        load_checkpoint(tmp_path / "step_0000002")
+    stem, state, meta = latest_good_checkpoint(tmp_path)
+    assert stem.name == "step_0000001" and meta["step"] == 1 and torch.equal(state["w"], torch.ones(1000))
 
 
 def test_pickles_are_refused_unless_trusted(tmp_path, cli):
     from genlab.autoencoders.ae import Autoencoder
 
     good = tmp_path / "book_ae.pt"
-    torch.save(Autoencoder().state_dict(), good)
+    torch.save({k: torch.full_like(v, 0.25) for k, v in Autoencoder().state_dict().items()}, good)
+    with pytest.raises(GenlabError, match="pickle-based"):
+        load_checkpoint(good)
     r = cli("import", "ae", good, "--out", tmp_path / "run")
     assert r.returncode == 2 and "--trust-pickle" in r.stderr
     assert not (tmp_path / "run").exists()
     r = cli("import", "ae", good, "--out", tmp_path / "run", "--trust-pickle")
     assert r.returncode == 0, r.stderr
-    assert cli("eval", tmp_path / "run", "--json").returncode == 0
+    state, _ = load_checkpoint(list_checkpoints(tmp_path / "run" / "checkpoints")[0])
+    assert all(torch.all(t == 0.25) for t in state["recipe"]["nets"]["model"].values() if t.is_floating_point())
+    assert cli("sample", tmp_path / "run", "--n", "2", "--out", tmp_path / "s.npy").returncode == 0
 
     class Evil:
         def __reduce__(self):
