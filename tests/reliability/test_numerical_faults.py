@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from genlab.data.datasets import load_npz
+from genlab.errors import GenlabError
 from genlab.train.checkpoint import list_checkpoints, load_checkpoint
 
 
@@ -13,6 +16,14 @@ def test_nan_in_the_data_is_refused(tmp_path, cli):
     np.savez(tmp_path / "bad.npz", x=x, y=np.arange(40) % 2)
     r = cli("train", "ae", "--steps", "3", "--data", tmp_path / "bad.npz", "--out", tmp_path / "run")
     assert r.returncode == 2 and "NaN" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_inf_in_images_is_refused_by_the_loader(tmp_path):
+    x = np.zeros((4, 28, 28), np.float32)
+    x[1, 2, 3] = np.inf  # unchecked, scaling and clipping would turn it silently into a white pixel
+    np.savez(tmp_path / "bad.npz", x=x)
+    with pytest.raises(GenlabError, match="NaN or Inf"):
+        load_npz(tmp_path / "bad.npz")
 
 
 def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, cli):

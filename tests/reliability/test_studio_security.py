@@ -19,6 +19,7 @@ from genlab.app.cli import streamlit_command
 from genlab.app.safety import inside_roots, read_file_inside, read_image_upload
 from genlab.app.settings import MAX_UPLOAD_PIXELS, Settings
 from genlab.cli import build_parser
+from genlab.data.images import list_images
 from genlab.errors import GenlabError
 
 
@@ -72,13 +73,29 @@ def test_folders_only_inside_the_allowed_roots(settings, tmp_path):
     (secret / "key.png").write_bytes(b"secret")
     (settings.runs / "escape").symlink_to(secret)
     (settings.runs / "gallery" / "key.png").symlink_to(secret / "key.png")
-    for bad in ("/etc", "../secret", str(settings.runs / ".." / "secret"), str(settings.runs / "escape"), "~", "a\x00b", ""):
+    sibling = tmp_path / f"{settings.runs.name}-old"  # shares the allowed folder's name as a prefix
+    sibling.mkdir()
+    for bad in ("/etc", "../secret", str(settings.runs / ".." / "secret"), str(settings.runs / "escape"), str(sibling), "~", "a\x00b", ""):
         with pytest.raises(GenlabError):
             inside_roots(bad, settings)
     with pytest.raises(GenlabError, match="outside"):
         read_file_inside(settings.runs / "gallery" / "key.png", settings)
     (settings.runs / "gallery" / "ok.png").write_bytes(b"fine")
     assert read_file_inside(settings.runs / "gallery" / "ok.png", settings) == b"fine"
+    (settings.runs / "gallery" / "big.png").write_bytes(bytes(settings.max_upload_bytes + 1))
+    with pytest.raises(GenlabError, match="limit"):
+        read_file_inside(settings.runs / "gallery" / "big.png", settings)
+
+
+def test_image_folders_are_listed_without_symlinks_out(tmp_path):
+    inside, outside = tmp_path / "photos", tmp_path / "private"
+    inside.mkdir()
+    outside.mkdir()
+    for folder in (inside, outside):
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "a.png")
+    (inside / "b.png").symlink_to(outside / "a.png")
+    (inside / "more").symlink_to(outside, target_is_directory=True)
+    assert list_images(inside) == [inside / "a.png"]
 
 
 def test_studio_binds_to_localhost_by_default_without_usage_stats():
