@@ -265,6 +265,8 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume) -> RunStore:
                             _save(recipe, store, step, cfg, model, stem_name="best", extra_meta={"score": best})
                 if dist.is_main and cfg.sample_every and step % cfg.sample_every == 0 and recipe.can_sample:
                     save_sample_grid(recipe, store.samples_dir / f"step_{step:07d}.png", seed=cfg.seed + FIXED_NOISE_OFFSET)
+                if step == cfg.steps:
+                    recipe.finish_training(step)
                 if dist.is_main and (step % cfg.ckpt_every == 0 or step == cfg.steps):
                     _save(recipe, store, step, cfg, model)
                 if stop.signal is not None:

@@ -59,6 +59,9 @@ class Recipe:
         """Optional metrics during training; a 'score' key (higher is better) keeps the best checkpoint."""
         return {}
 
+    def finish_training(self, step: int) -> None:
+        """Called once after the last training step, before the final checkpoint is written."""
+
     def extra_state(self) -> dict:
         """Tensors or plain values beyond nets and optimisers that a resume needs."""
         return {}
