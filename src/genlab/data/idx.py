@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from genlab.errors import GenlabError
-from genlab.utils.io import write_bytes_atomic
+from genlab.utils.io import read_input, write_bytes_atomic
 
 _DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09}
@@ -48,13 +48,7 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
 
 
 def read_idx(path) -> np.ndarray:
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise GenlabError(f"IDX file not found: {path}") from None
-    except OSError as e:
-        raise GenlabError(f"cannot read {path}: {e.strerror or e}") from None
+    raw = read_input(path, "IDX file")
     if raw[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:

@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from genlab.errors import GenlabError
 from genlab.utils.images import MAX_IMAGE_PIXELS
+from genlab.utils.io import read_input
 
 MAX_IMAGE_BYTES = 50_000_000
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
@@ -69,17 +70,7 @@ def _border_mean(a: np.ndarray) -> float:
 
 
 def load_image(path, channels: int = 1, size: int | None = None, invert_if_light: bool = True) -> np.ndarray:
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_IMAGE_BYTES:
-            raise GenlabError(f"{path} is over the {MAX_IMAGE_BYTES}-byte limit; use a smaller image")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise GenlabError(f"image not found: {path}") from None
-    except IsADirectoryError:
-        raise GenlabError(f"{path} is a folder, not an image") from None
-    except OSError as e:
-        raise GenlabError(f"cannot read {path}: {e.strerror or e}") from None
+    data = read_input(path, "image", limit=MAX_IMAGE_BYTES)
     return decode_image(data, name=str(path), channels=channels, size=size, invert_if_light=invert_if_light)
 
 

@@ -62,6 +62,22 @@ def write_json_atomic(path, obj) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def read_input(path, what: str, limit: int | None = None) -> bytes:
+    """The bytes of a file the user named (``what`` says what it should be, e.g. "image"); a one-line
+    GenlabError when it is missing, a folder, over ``limit`` bytes (checked before reading) or unreadable."""
+    path = Path(path)
+    try:
+        if limit is not None and path.stat().st_size > limit:
+            raise GenlabError(f"{path} is over the {limit}-byte limit; use a smaller {what}")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise GenlabError(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise GenlabError(f"{path} is a folder; give the {what} itself") from None
+    except OSError as e:
+        raise GenlabError(f"cannot read {path}: {e.strerror or e}") from None
+
+
 def ensure_writable_dir(path) -> Path:
     """Create ``path`` if needed and check that files can be written in it."""
     path = Path(path)
