@@ -1,95 +1,179 @@
-"""Diffusion benchmark (issue 6): DDIM-50 vs DDPM-1000 on one model, guidance, speed, stability.
+"""Diffusion benchmark (issues 6 and 12): samplers on one model, sampling speed, GAN vs diffusion.
 
-    python bench/bench_diffusion.py [RUN_DIR] [--n 500]
+    python -m bench diffusion [--run RUN] [--n 500] [--budget 240] [--parts samplers,speed,table] [--skip-ddpm]
 
-Without RUN_DIR it trains `genlab train ddpm --preset quick` first (into runs/bench-ddpm-quick).
-Prints evaluator-FID / recall / coverage of DDIM-50 and of the book's 1000-step DDPM sampler
-(unconditional, null class), their network evaluations and wall time, the label accuracy of
-guided samples, the time to draw 64 digits, and ``diffusion_row(run)``: the diffusion column of
-the book's GAN-vs-diffusion table (FID, recall, samples/s, training-loss std over the last steps).
+1. Samplers on one trained model (RUN, default: `genlab train ddpm --preset quick` into
+   runs/bench-ddpm-quick): evaluator-FID / precision / recall / coverage of n samples (labels
+   drawn uniformly, the same seed for every sampler) from DDIM-50 in fp32 and in bf16 autocast
+   and from the book's 1000-step DDPM sampler, with network evaluations and CPU seconds; and
+   the label accuracy of guided DDIM-50 samples (labels 0..9 in turn).
+2. Speed (issue 12): 64 digits with DDIM-50, fp32 vs bf16, CPU seconds with 1 thread and wall
+   seconds with all threads, next to a reference op (a 1024^3 fp32 matmul) timed in the same run.
+3. The book's GAN-vs-diffusion table: default dcgan and default ddpm (quick presets), each
+   trained single-threaded for the same ``--budget`` CPU seconds, then FID, recall, coverage,
+   samples per CPU-second of the default sampler, and training-loss stability (std and
+   std/mean of the loss over the last 20% of steps).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genlab.train.engine import load_run, train
-from genlab.train.runstore import RunStore
+import torch  # noqa: E402
+
+from bench.common import machine, pin_threads, save_result, table, timeit, train_for  # noqa: E402
 
 DEFAULT_RUN = Path("runs/bench-ddpm-quick")
+SEED = 2024
+SAMPLERS = {  # name -> sample() options
+    "ddim-50 fp32": {"sampler": "ddim", "steps": 50, "bf16": False},
+    "ddim-50 bf16": {"sampler": "ddim", "steps": 50, "bf16": True},
+    "ddpm-1000": {"sampler": "ddpm", "steps": 1000},
+}
+SAMPLER_COLS = ["sampler", "evaluations", "cpu_s", "fid", "fid_floor", "precision", "recall", "coverage", "label_acc"]
+TABLE_COLS = ["model", "steps", "train_cpu_s", "fid", "recall", "coverage", "samples_per_cpu_s", "loss_std_last", "loss_cv_last"]
 
 
-def timed_quality(recipe, n: int, **options) -> dict:
-    t0 = time.perf_counter()
-    q = recipe.quality(n, **options)
-    return {**q, "seconds": time.perf_counter() - t0}
+def cpu_seconds(fn):
+    """(result, CPU seconds of this process) of fn()."""
+    t0 = time.process_time()
+    out = fn()
+    return out, time.process_time() - t0
 
 
-def samples_per_second(recipe, n: int = 64, repeats: int = 2, **options) -> float:
-    """Throughput of the default sampler (DDIM 50 steps unless the config says otherwise)."""
-    g = torch.Generator().manual_seed(0)
-    recipe.sample(8, g, **options)  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        recipe.sample(n, g, **options)
-    return repeats * n / (time.perf_counter() - t0)
+def draw(recipe, n: int, seed: int = SEED, chunk: int = 500, **options) -> torch.Tensor:
+    """n samples in [0, 1] in chunks of ``chunk`` (large batches: the 1000-step chain is the costly one)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        return torch.cat([recipe.sample(len(c), g, **options) for c in torch.arange(n).split(chunk)]).cpu()
 
 
-def loss_stability(run, last_frac: float = 0.2) -> dict:
-    """Std (and std/mean) of the logged training loss over the last ``last_frac`` of the records."""
-    losses = [r["loss"] for r in RunStore(run).read_metrics() if "loss" in r]
+def sampler_rows(recipe, n: int, skip_ddpm: bool) -> list[dict]:
+    from genlab.metrics.quality import sample_quality
+
+    rows = []
+    for name, opts in SAMPLERS.items():
+        if skip_ddpm and opts["sampler"] == "ddpm":
+            continue
+        x, cpu = cpu_seconds(lambda: draw(recipe, n, **opts))  # noqa: B023
+        rows.append({"sampler": name, "evaluations": opts["steps"], "cpu_s": cpu, **sample_quality(x)})
+        print(f"{name}: FID {rows[-1]['fid']:.2f}, coverage {rows[-1]['coverage']}, {cpu:.0f} CPU-s", flush=True)
+    labels = torch.arange(n) % recipe.cfg.num_classes
+    x, cpu = cpu_seconds(lambda: draw(recipe, n, label=labels))
+    rows.append({"sampler": f"ddim-50 guided w={recipe.cfg.guidance:g}", "evaluations": 100, "cpu_s": cpu,
+                 **sample_quality(x, labels=labels)})
+    return rows
+
+
+def speed(recipe, threads: int) -> dict:
+    """Seconds to draw 64 digits with DDIM-50 (default options), fp32 vs bf16, next to a matmul."""
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    out = {}
+    for nt in sorted({1, threads}):
+        torch.set_num_threads(nt)
+        out[f"matmul1024_s_{nt}t"] = timeit(lambda: a @ b, warmup=2, repeat=5)
+        for bf16 in (False, True):
+            key = f"sample64_{'bf16' if bf16 else 'fp32'}"
+            fn = lambda: recipe.sample(64, torch.Generator().manual_seed(1), steps=50, sampler="ddim", bf16=bf16)  # noqa: E731,B023
+            out[f"{key}_wall_s_{nt}t"] = timeit(fn, warmup=1, repeat=3)
+            if nt == 1:
+                out[f"{key}_cpu_s_1t"] = cpu_seconds(fn)[1]
+    torch.set_num_threads(1)
+    return out
+
+
+def loss_stability(losses: list[float], last_frac: float = 0.2) -> dict:
+    """Std and std/mean of the training loss over the last ``last_frac`` of the steps."""
     tail = losses[-max(2, int(len(losses) * last_frac)):]
     std = statistics.stdev(tail)
     return {"loss_std_last": std, "loss_cv_last": std / abs(statistics.mean(tail))}
 
 
-def diffusion_row(run, n: int = 500) -> dict:
-    """The diffusion row of the GAN-vs-diffusion table, for a trained ddpm run."""
-    recipe, store, meta = load_run(run)
-    rows = [r for r in store.read_metrics() if "elapsed_s" in r]
-    with torch.no_grad():
-        q = recipe.quality(n)
-        sps = samples_per_second(recipe)
-    return {"model": "ddpm", "run": str(store.path), "steps": meta.get("step"), "train_s": rows[-1]["elapsed_s"] if rows else None,
-            "fid": q["fid"], "recall": q["recall"], "coverage": q["coverage"], "samples_per_s": sps,
-            "sampler": f"{recipe.cfg.sampler}-{recipe.cfg.sample_steps}", **loss_stability(store.path)}
+def comparison_row(model: str, budget: float, n: int) -> dict:
+    """One row of the GAN-vs-diffusion table: the model's quick preset trained for ``budget`` CPU-s."""
+    from genlab.metrics.quality import sample_quality
+
+    losses: list[float] = []
+    recipe, steps, used = train_for(model, "quick", {}, budget, losses=losses)
+    q = sample_quality(draw(recipe, n))
+    draw(recipe, 8)  # warm-up
+    _, cpu = cpu_seconds(lambda: draw(recipe, 64, seed=1))
+    return {"model": model, "steps": steps, "train_cpu_s": used, "fid": q["fid"], "recall": q["recall"],
+            "coverage": q["coverage"], "samples_per_cpu_s": 64 / cpu, **loss_stability(losses)}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("run", nargs="?", help="a trained ddpm run (default: train the quick preset)")
-    p.add_argument("--n", type=int, default=500, help="samples per FID (same for both samplers)")
-    a = p.parse_args()
-    run = a.run
+def trained_run(run: Path | None) -> Path:
+    from genlab.train.engine import train
+
     if run is None:
         run = DEFAULT_RUN
         if not (run / "eval.json").exists():
-            t0 = time.perf_counter()
-            train("ddpm", "quick", out=run)
-            print(f"trained quick preset in {time.perf_counter() - t0:.0f} s")
+            _, cpu = cpu_seconds(lambda: train("ddpm", "quick", out=run))
+            print(f"trained the quick preset into {run} in {cpu:.0f} CPU-s", flush=True)
+    return Path(run)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--run", type=Path, help="a trained ddpm run (default: train the quick preset)")
+    p.add_argument("--n", type=int, default=500, help="samples per FID (the same for every sampler)")
+    p.add_argument("--budget", type=float, default=240.0, help="training CPU seconds per model in the GAN-vs-diffusion table")
+    p.add_argument("--skip-ddpm", action="store_true", help="leave out the (slow) 1000-step DDPM sampler")
+    p.add_argument("--parts", default="samplers,speed,table", help="comma-separated parts to run: samplers, speed, table")
+    a = p.parse_args(argv)
+    parts = set(a.parts.split(","))
+    if parts - {"samplers", "speed", "table"}:
+        p.error(f"unknown part(s) {', '.join(sorted(parts - {'samplers', 'speed', 'table'}))}; choose from samplers, speed, table")
+    threads = pin_threads()
+    result = {"n": a.n, "threads": threads, "parts": sorted(parts)}
+    if parts & {"samplers", "speed"}:
+        sampler_and_speed_parts(a, parts, threads, result)
+    if "table" in parts:
+        torch.set_num_threads(1)
+        print(f"GAN vs diffusion: quick presets, {a.budget:g} training CPU-s each, 1 thread, {a.n} samples", flush=True)
+        result["table"] = trows = [comparison_row(m, a.budget, a.n) for m in ("dcgan", "ddpm")]
+        print(table(trows, TABLE_COLS))
+    path = save_result("diffusion-" + "-".join(sorted(parts)) if parts != {"samplers", "speed", "table"} else "diffusion",
+                       {**result, "machine": machine()})
+    print(f"results in {path}")
+
+
+def sampler_and_speed_parts(a, parts: set, threads: dict, result: dict) -> None:
+    from genlab.train.engine import load_run
+
+    run = trained_run(a.run)
     recipe, _, _ = load_run(run)
-    out = {}
-    with torch.no_grad():
-        for name, opts in {"ddim-50": {"sampler": "ddim", "steps": 50}, "ddpm-1000": {"sampler": "ddpm", "steps": 1000}}.items():
-            q = timed_quality(recipe, a.n, **opts)
-            out[name] = {k: q[k] for k in ("fid", "fid_floor", "recall", "precision", "coverage", "seconds")} | {"evaluations": opts["steps"]}
-        guided = timed_quality(recipe, a.n, guided=True)
-        out["guided-ddim-50"] = {k: guided[k] for k in ("fid", "label_acc", "coverage", "seconds")} | {"guidance": recipe.cfg.guidance}
-        t0 = time.perf_counter()
-        recipe.sample(64, torch.Generator().manual_seed(1))
-        out["sample_64_ddim50_s"] = time.perf_counter() - t0
-    ratio = out["ddim-50"]["fid"] / out["ddpm-1000"]["fid"]
-    out["ddim_vs_ddpm_fid_ratio"] = ratio
-    out["row"] = diffusion_row(run, a.n)
-    print(json.dumps(out, indent=2))
-    print(f"DDIM-50 FID {out['ddim-50']['fid']:.2f} vs DDPM-1000 FID {out['ddpm-1000']['fid']:.2f} "
-          f"(ratio {ratio:.3f}, target <= 1.15) at 20x fewer network evaluations")
+    torch.set_num_threads(1)
+    print(f"threads {threads}; model {run}: {sum(q.numel() for q in recipe.nets['ema'].parameters())} parameters; "
+          f"{a.n} samples per FID, 1 thread", flush=True)
+    result["run"] = str(run)
+    if "samplers" in parts:
+        rows = sampler_rows(recipe, a.n, a.skip_ddpm)
+        print(table(rows, SAMPLER_COLS))
+        result["samplers"] = rows
+        by = {r["sampler"]: r for r in rows}
+    if "samplers" in parts and "ddpm-1000" in by:
+        ratio = by["ddim-50 bf16"]["fid"] / by["ddpm-1000"]["fid"]
+        result["ddim50_vs_ddpm1000_fid_ratio"] = ratio
+        print(f"DDIM-50 FID {by['ddim-50 bf16']['fid']:.2f} vs DDPM-1000 FID {by['ddpm-1000']['fid']:.2f}: ratio {ratio:.3f} "
+              f"(target <= 1.15) at 20x fewer network evaluations")
+    if "speed" not in parts:
+        return
+    result["speed"] = sp = speed(recipe, threads["threads"])
+    nt = threads["threads"]
+    print(f"64 digits, DDIM-50: bf16 {sp[f'sample64_bf16_wall_s_{nt}t']:.2f} s wall on {nt} threads "
+          f"(fp32 {sp[f'sample64_fp32_wall_s_{nt}t']:.2f} s; target <= 2 s on 2 cores, quiet machine only), "
+          f"{sp['sample64_bf16_cpu_s_1t']:.2f} CPU-s on 1 thread (fp32 {sp['sample64_fp32_cpu_s_1t']:.2f}); "
+          f"= {sp[f'sample64_bf16_wall_s_{nt}t'] / sp[f'matmul1024_s_{nt}t']:.0f} x a 1024^3 matmul "
+          f"({sp[f'matmul1024_s_{nt}t'] * 1e3:.1f} ms) on {nt} threads; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,20 @@ def test_samples_are_far_better_than_noise(run):
     assert ev["guided_coverage"] >= 9
 
 
+def test_unlabelled_samples_draw_labels_uniformly_and_bf16_keeps_quality(run):
+    from genlab.metrics.quality import sample_quality
+    from genlab.train.engine import load_run
+
+    recipe, _, _ = load_run(run)
+    counts = torch.bincount(recipe.labels_for(5000, None, torch.Generator().manual_seed(0)), minlength=10)
+    assert counts.min() > 400 and counts.max() < 600  # uniform over 0..9, never the null class 10
+    with torch.no_grad():
+        x32, x16 = (recipe.sample(200, torch.Generator().manual_seed(3), bf16=bf16) for bf16 in (False, True))
+    q32, q16 = sample_quality(x32), sample_quality(x16)
+    assert q32["coverage"] >= 9 and q16["coverage"] >= 9  # labels drawn uniformly: every digit appears
+    assert abs(q16["fid"] - q32["fid"]) < 0.1 * q32["fid"], (q16["fid"], q32["fid"])
+
+
 def test_cli_sampling_options_and_errors(run, cli, tmp_path):
     p = cli("sample", run, "--n", "8", "--out", tmp_path / "s.npy", "--label", "3", "--sampler", "ddim", "--steps", "10",
             "--guidance", "3", "--eta", "0.5", "--seed", "1")

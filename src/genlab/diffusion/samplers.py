@@ -8,6 +8,8 @@ guidance eps = eps_uncond + w * (eps_cond - eps_uncond). All randomness comes fr
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from genlab.diffusion.schedules import NoiseSchedule
@@ -25,19 +27,24 @@ class Denoiser:
     """
 
     def __init__(self, model, schedule: NoiseSchedule, prediction: str = "eps", labels: torch.Tensor | None = None,
-                 guidance: float = 1.0, clip: bool = True):
+                 guidance: float = 1.0, clip: bool = True, bf16: bool = False):
         if prediction not in PREDICTIONS:
             raise GenlabError(f"unknown prediction '{prediction}'; choose one of: {', '.join(PREDICTIONS)}")
         self.model, self.schedule, self.prediction = model, schedule, prediction
-        self.labels, self.guidance, self.clip = labels, guidance, clip
+        self.labels, self.guidance, self.clip, self.bf16 = labels, guidance, clip, bf16
         self.evaluations = 0  # network evaluations per sample, for the speed comparison
+
+    def network(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """One network call; with ``bf16`` under bfloat16 autocast, the output back in float32."""
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            return self.model(x, t, labels).float()
 
     def output(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         self.evaluations += 1
         if self.labels is None or self.guidance == 1.0:
-            return self.model(x, t, self.labels)
+            return self.network(x, t, self.labels)
         null = self.model.null_labels(len(x), x.device)
-        cond, uncond = self.model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([self.labels, null])).chunk(2)
+        cond, uncond = self.network(torch.cat([x, x]), torch.cat([t, t]), torch.cat([self.labels, null])).chunk(2)
         return uncond + self.guidance * (cond - uncond)
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,30 +73,42 @@ def _noise(shape, generator, device) -> torch.Tensor:
     return torch.randn(shape, generator=generator).to(device)
 
 
-@torch.no_grad()
+def _reverse(denoiser: Denoiser, shape, generator, steps, device, trajectory, update) -> torch.Tensor:
+    """The loop both samplers share: start from noise, call the denoiser once per timestep (T-1 .. 0)
+    and let ``update(x, eps, x0, abar_t, abar_prev, last)`` take one step; abar_prev = 1 after t = 0.
+
+    Runs under ``torch.inference_mode``; the per-step coefficients are Python floats, so a step
+    costs one network call and a few elementwise ops. Returns an ordinary (non-inference) tensor.
+    """
+    ab = denoiser.schedule.alphas_cumprod.double().tolist()
+    ts = timesteps_for(denoiser.schedule, steps)
+    with torch.inference_mode():
+        x = _noise(shape, generator, device)
+        t_batch = torch.empty(shape[0], dtype=torch.long, device=device)
+        for i, t in enumerate(ts):
+            last = i + 1 == len(ts)
+            eps, x0 = denoiser(x, t_batch.fill_(t))
+            x = update(x, eps, x0, ab[t], 1.0 if last else ab[ts[i + 1]], last)
+            if trajectory is not None:
+                trajectory.append(x.cpu())
+    return x.clone()
+
+
 def ddpm_sample(denoiser: Denoiser, shape, generator=None, steps: int | None = None, device="cpu", trajectory: list | None = None):
     """The book's ancestral sampler: x_{t-1} = 1/sqrt(a_t) (x_t - b_t/sqrt(1-abar_t) eps) + sqrt(b_t) z.
 
     Written as the posterior mean given x0_hat, which equals the book's formula when x0 is not
     clipped. With ``steps`` < T the chain is respaced: b_t = 1 - abar_t / abar_prev.
     """
-    ab = denoiser.schedule.alphas_cumprod
-    x = _noise(shape, generator, device)
-    ts = timesteps_for(denoiser.schedule, steps)
-    for i, t in enumerate(ts):
-        ab_t = ab[t]
-        ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.ones_like(ab_t)
+
+    def update(x, eps, x0, ab_t, ab_prev, last):
         beta = 1 - ab_t / ab_prev
-        eps, x0 = denoiser(x, torch.full((shape[0],), t, device=device, dtype=torch.long))
-        x = (ab_prev.sqrt() * beta * x0 + (1 - beta).sqrt() * (1 - ab_prev) * x) / (1 - ab_t)
-        if i + 1 < len(ts):
-            x = x + beta.sqrt() * _noise(shape, generator, device)
-        if trajectory is not None:
-            trajectory.append(x.cpu())
-    return x
+        x = (math.sqrt(ab_prev) * beta / (1 - ab_t)) * x0 + (math.sqrt(1 - beta) * (1 - ab_prev) / (1 - ab_t)) * x
+        return x if last else x + math.sqrt(beta) * _noise(shape, generator, device)
+
+    return _reverse(denoiser, shape, generator, steps, device, trajectory, update)
 
 
-@torch.no_grad()
 def ddim_sample(denoiser: Denoiser, shape, generator=None, steps: int = 50, eta: float = 0.0, device="cpu", trajectory: list | None = None):
     """DDIM (Song et al., 2021) on ``steps`` timesteps; eta=0 deterministic, eta=1 ~ DDPM noise.
 
@@ -98,20 +117,13 @@ def ddim_sample(denoiser: Denoiser, shape, generator=None, steps: int = 50, eta:
     """
     if eta < 0:
         raise GenlabError(f"--eta must be >= 0, got {eta}")
-    ab = denoiser.schedule.alphas_cumprod
-    x = _noise(shape, generator, device)
-    ts = timesteps_for(denoiser.schedule, steps)
-    for i, t in enumerate(ts):
-        ab_t = ab[t]
-        ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.ones_like(ab_t)
-        eps, x0 = denoiser(x, torch.full((shape[0],), t, device=device, dtype=torch.long))
-        sigma = eta * ((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)).sqrt()
-        x = ab_prev.sqrt() * x0 + (1 - ab_prev - sigma**2).clamp(min=0).sqrt() * eps
-        if eta > 0 and i + 1 < len(ts):
-            x = x + sigma * _noise(shape, generator, device)
-        if trajectory is not None:
-            trajectory.append(x.cpu())
-    return x
+
+    def update(x, eps, x0, ab_t, ab_prev, last):
+        sigma = eta * math.sqrt((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev))
+        x = math.sqrt(ab_prev) * x0 + math.sqrt(max(1 - ab_prev - sigma**2, 0.0)) * eps
+        return x + sigma * _noise(shape, generator, device) if eta > 0 and not last else x
+
+    return _reverse(denoiser, shape, generator, steps, device, trajectory, update)
 
 
 def sample(denoiser: Denoiser, shape, generator=None, sampler: str = "ddim", steps: int | None = None, eta: float = 0.0,
