@@ -93,7 +93,7 @@ def cmd_sample(a):
 
     from genlab.train.engine import load_run
     from genlab.utils.images import save_grid, to_uint8
-    from genlab.utils.io import atomic_path
+    from genlab.utils.io import write_npy_atomic
 
     if not a.out.endswith(".npy"):
         raise GenlabError(f"--out must be a .npy file, got {a.out}")
@@ -112,9 +112,7 @@ def cmd_sample(a):
             chunks.append(to_uint8(recipe.sample(k, generator=g, **opts)))
             done += k
     arr = np.concatenate(chunks)
-    with atomic_path(a.out) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, arr)
+    write_npy_atomic(a.out, arr)
     if a.png:
         save_grid(a.png, arr[:256])
     print(f"wrote {arr.shape} uint8 samples to {a.out}" + (f" and a grid to {a.png}" if a.png else ""))

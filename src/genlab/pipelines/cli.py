@@ -12,12 +12,10 @@ from genlab.errors import GenlabError
 
 
 def cmd_generate(a):
-    import numpy as np
-
     from genlab.pipelines.t2i_metrics import stages_grid
     from genlab.pipelines.text2image import MAX_CANDIDATES, MAX_IMAGES, TextToImage, check_prompts
     from genlab.utils.images import save_grid, save_png, to_uint8
-    from genlab.utils.io import atomic_path
+    from genlab.utils.io import write_npy_atomic
 
     if a.out is None and a.png is None:
         raise GenlabError("say where the images go: --out FILE.npy and/or --png FILE.png")
@@ -40,9 +38,7 @@ def cmd_generate(a):
     arr = to_uint8(gen.images)
     written = []
     if a.out:
-        with atomic_path(a.out) as tmp:
-            with open(tmp, "wb") as f:
-                np.save(f, arr)
+        write_npy_atomic(a.out, arr)
         written.append(a.out)
     if a.png:
         save_grid(a.png, arr[:256], nrow=min(n, 16))

@@ -62,6 +62,15 @@ def write_json_atomic(path, obj) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def write_npy_atomic(path, array) -> None:
+    """Save a numpy array as .npy, atomically."""
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+
+
 def read_input(path, what: str, limit: int | None = None) -> bytes:
     """The bytes of a file the user named (``what`` says what it should be, e.g. "image"); a one-line
     GenlabError when it is missing, a folder, over ``limit`` bytes (checked before reading) or unreadable."""
