@@ -25,6 +25,8 @@ from genlab.utils.images import to_uint8
 
 APP = str(Path(__file__).resolve().parents[1] / "src" / "genlab" / "app" / "studio.py")
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 QUIET = {"progress": "false", "tensorboard": "false"}
 #: tiny versions of the models the pages use (keys a model does not have are dropped)
 TINY = {
@@ -283,28 +285,32 @@ def studio(runs):
     proc.wait(timeout=30)
 
 
-def test_text_to_image_in_a_real_headless_chromium(studio, tmp_path):
+@pytest.fixture
+def chromium(tmp_path):
+    """A page in a real headless Chromium (Debian's, driven by playwright)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"]
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
-                                                       args=args, viewport={"width": 1280, "height": 900})
+                                                       args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 1400})
         try:
-            pg = browser.new_page()
-            pg.goto(studio, timeout=60_000)
-            prompt = pg.get_by_label("Prompt", exact=True).and_(pg.get_by_role("textbox"))
-            prompt.wait_for(timeout=60_000)
-            prompt.fill("a bold 3")
-            prompt.press("Enter")
-            pg.get_by_role("button", name="Generate").click()
-            pg.get_by_text("images for “a bold 3”").wait_for(timeout=60_000)
-            shot = pg.screenshot(full_page=True)
+            yield browser.new_page()
         finally:
             browser.close()
+
+
+def test_text_to_image_in_a_real_headless_chromium(studio, chromium):
+    pg = chromium
+    pg.goto(studio, timeout=60_000)
+    prompt = pg.get_by_label("Prompt", exact=True).and_(pg.get_by_role("textbox"))
+    prompt.wait_for(timeout=60_000)
+    prompt.fill("a bold 3")
+    prompt.press("Enter")
+    pg.get_by_role("button", name="Generate").click()
+    pg.get_by_text("images for “a bold 3”").wait_for(timeout=60_000)
+    shot = pg.screenshot(full_page=True)
     img = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), dtype=np.float32)
     assert img.std() > 10, "the screenshot is blank"
 
@@ -328,3 +334,35 @@ def test_concurrent_websocket_users_each_get_their_images(studio):
 
     results = [r for rs in asyncio.run(everyone()) for r in rs]
     assert len(results) == 6 and [problem for _, problem in results] == [None] * 6, results
+
+
+def test_a_drawing_is_placed_like_an_mnist_digit():
+    from genlab.app.ui import center_digit
+
+    canvas = np.zeros((280, 280), np.float32)
+    assert center_digit(canvas) is None
+    canvas[200:260, 10:40] = 1.0  # a small stroke in the lower-left corner
+    x = center_digit(canvas)
+    rows, cols = np.nonzero(x > 0.1)
+    assert x.shape == (28, 28) and rows.max() - rows.min() + 1 == 20  # longest side scaled to 20 pixels
+    cy, cx = (np.arange(28) @ x.sum(1)) / x.sum(), (np.arange(28) @ x.sum(0)) / x.sum()
+    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1  # centre of mass in the middle
+
+
+def test_zero_shot_classifies_a_digit_drawn_on_the_canvas_in_chromium(studio, chromium):
+    pg = chromium
+    pg.goto(f"{studio}/zero_shot", timeout=60_000)
+    pg.get_by_text("Draw a digit").click(timeout=60_000)
+    canvas = pg.locator("canvas.upper-canvas")  # the drawing component's input layer
+    canvas.wait_for(timeout=60_000)
+    pg.wait_for_timeout(500)
+    box = canvas.bounding_box()
+    pg.mouse.move(box["x"] + 90, box["y"] + 60)  # a 7: the bar, then the stem
+    pg.mouse.down()
+    for x, y in ((190, 60), (170, 120), (140, 230)):
+        pg.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    pg.mouse.up()
+    pg.get_by_text("input (28 x 28").wait_for(timeout=60_000)  # the drawing reached the server as a digit
+    pg.get_by_role("button", name="Classify").click()
+    pg.get_by_text("Prediction").wait_for(timeout=60_000)
+    assert not pg.get_by_text("Sorry").count()

@@ -182,6 +182,49 @@ def uploaded_image(uploaded, size: int = 28, channels: int = 1) -> torch.Tensor 
         return None
 
 
+def center_digit(x: np.ndarray, box: int = 20, size: int = 28) -> np.ndarray | None:
+    """A drawing (H, W) in [0, 1], ink bright, placed as MNIST places its digits: the ink's bounding
+    box scaled to fit ``box`` pixels, its centre of mass at the centre of a ``size`` picture.
+    None when nothing is drawn."""
+    from PIL import Image
+
+    rows, cols = np.nonzero(x > 0.1)
+    if len(rows) == 0:
+        return None
+    crop = x[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    s = box / max(crop.shape)
+    h, w = max(1, round(crop.shape[0] * s)), max(1, round(crop.shape[1] * s))
+    small = np.asarray(Image.fromarray(np.uint8(crop * 255)).resize((w, h), Image.LANCZOS), np.float32) / 255
+    total = small.sum() or 1.0
+    cy, cx = (small.sum(1) @ np.arange(h)) / total, (small.sum(0) @ np.arange(w)) / total
+    top, left = int(np.clip(round(size / 2 - cy - 0.5), 0, size - h)), int(np.clip(round(size / 2 - cx - 0.5), 0, size - w))
+    out = np.zeros((size, size), np.float32)
+    out[top : top + h, left : left + w] = small
+    return out
+
+
+def drawn_digit(key: str) -> torch.Tensor | None:
+    """A digit drawn with the mouse on a canvas (white ink on black, as MNIST) -> (1, 1, 28, 28);
+    None while the canvas is empty."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except ImportError:
+        st.info("Drawing needs the canvas component: pip install 'genlab[studio]'. Upload an image meanwhile.")
+        return None
+    st.caption("Draw one digit with the mouse, large and centred; the bin icon under the canvas clears it.")
+    drawing = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=280, width=280,
+                        drawing_mode="freedraw", return_image_data=True, key=key)
+    data = drawing.image_bytes
+    if not data:
+        return None
+    try:
+        x = center_digit(read_image_upload(data, "drawing.png", settings(), 1, size=None)[0])
+    except GenlabError as e:
+        st.error(str(e))
+        return None
+    return None if x is None else torch.from_numpy(x)[None, None]
+
+
 def header(title: str, intro: str) -> None:
     st.title(title)
     st.caption(intro)

@@ -17,9 +17,11 @@ run = ui.pick_run(["clip", "text2image"], key="zs-run", label="CLIP model (a cli
 if run is None:
     st.stop()
 
-source = st.radio("Image", ["A held-out digit", "Upload an image"], horizontal=True, key="zs-source")
+source = st.radio("Image", ["A held-out digit", "Draw a digit", "Upload an image"], horizontal=True, key="zs-source")
 if source == "A held-out digit":
     x = ui.digit_picker("zs")
+elif source == "Draw a digit":
+    x = ui.drawn_digit("zs-canvas")
 else:
     x = ui.uploaded_image(st.file_uploader("Image (PNG or JPEG; dark ink on light paper is fine)", type=ui.IMAGE_TYPES, key="zs-upload"))
 names = st.text_area("Class names (comma-separated; edit them freely)", ", ".join(MNIST_CLASSES), key="zs-classes")
@@ -44,7 +46,7 @@ if st.button("Classify", type="primary", key="zs-go"):
     st.session_state.pop("zs-result", None)
     with ui.friendly("classifying"):
         if x is None:
-            raise GenlabError("choose a held-out digit or upload an image first")
+            raise GenlabError("choose a held-out digit, draw a digit or upload an image first")
         classes = parse_classes(names)
         recipe = ui.load(run)
         clip = getattr(recipe, "clip", recipe)  # a text2image run carries its own CLIP
