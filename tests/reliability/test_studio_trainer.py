@@ -68,4 +68,5 @@ def test_trainer_stops_cleanly_resumes_and_then_has_nothing_to_do(tmp_path):
     assert steps == sorted(set(steps)) and steps[-1] == 3000  # no step logged twice, none lost
     status = trainer.read_status(tmp_path)
     assert status["done"] == [MODEL] and not status["failed"] and not status["running"]
+    assert 0 < status["cost"][MODEL]["cpu_s"] and 0 < status["cost"][MODEL]["wall_s"]  # what the training cost, for the page
     assert trainer.plan(tmp_path, (MODEL,)) == [] and trainer.ensure_trainer(tmp_path, (MODEL,)) == "nothing to train"

@@ -10,7 +10,7 @@ that trains the missing models ONE AT A TIME, in :data:`STUDIO_MODELS` order, ea
 continues where it stopped. The supervisor holds an exclusive lock on ``RUNS/.studio/trainer.lock``
 for its whole life (released by the kernel if it dies), so several studio processes or sessions
 on one runs folder start only one trainer. It writes ``RUNS/.studio/trainer.json`` (queue,
-current model, done, failed) for the pages; progress comes from the run's metrics.jsonl. It runs
+current model, done, failed, and each training's CPU and wall seconds in ``cost``) for the pages; progress comes from the run's metrics.jsonl. It runs
 at low priority, and stops the training cleanly (SIGTERM: the engine saves a checkpoint) when it
 is stopped or when the studio process that started it goes away.
 """
@@ -140,6 +140,15 @@ def _last_error(log: Path) -> str:
     return (errors or lines or ["no output"])[-1][:300]
 
 
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's finished children: one training at a time,
+    so the difference across a training is what it cost."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def supervise(runs, models=STUDIO_MODELS, extra=(), parent: int | None = None, poll: float = 1.0) -> int:
     """Train every planned model in turn (the supervisor process's main loop)."""
     runs = Path(runs)
@@ -155,7 +164,8 @@ def supervise(runs, models=STUDIO_MODELS, extra=(), parent: int | None = None, p
     except OSError:
         pass
     queue = plan(runs, models)
-    status = {"pid": os.getpid(), "queue": list(queue), "current": None, "done": [], "failed": {}, "started": time.time()}
+    status = {"pid": os.getpid(), "queue": list(queue), "current": None, "done": [], "failed": {}, "cost": {},
+              "started": time.time()}
     try:
         for model in queue:
             if stop:
@@ -165,6 +175,7 @@ def supervise(runs, models=STUDIO_MODELS, extra=(), parent: int | None = None, p
             write_json_atomic(state_dir(runs) / "trainer.json", status)
             log_path = state_dir(runs) / f"train-{model}.log"
             print(f"genlab studio trainer: {shlex.join(cmd)}", flush=True)
+            cpu0, t0 = children_cpu_s(), time.time()
             with open(log_path, "ab") as log:
                 proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             while proc.poll() is None:
@@ -175,6 +186,7 @@ def supervise(runs, models=STUDIO_MODELS, extra=(), parent: int | None = None, p
                     proc.wait()
                     break
                 time.sleep(poll)
+            status["cost"][model] = {"cpu_s": round(children_cpu_s() - cpu0, 2), "wall_s": round(time.time() - t0, 2)}
             if stop and proc.returncode != 0:
                 break  # interrupted: the model stays queued, its checkpoint waits for --resume
             status["queue"].remove(model)
