@@ -78,3 +78,23 @@ def test_malformed_checkpoint_and_bad_gif(dqn_run, tmp_path, capsys):
     assert main(["play", str(dqn_run), "--gif", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("genlab: error:") for line in err)
+
+
+@pytest.mark.slow
+def test_keep_best_puts_back_the_best_validated_policy(dqn_run):
+    import torch
+
+    from genlab.train.engine import load_run
+
+    recipe, store, _ = load_run(dqn_run)
+    final = json.loads((dqn_run / "eval.json").read_text())
+    assert final["policy_step"] == recipe.best["step"] and recipe.best["score"] >= 80  # the kept policy is the validated best
+    best_q = {k: v.clone() for k, v in recipe.best["nets"]["q"].items()}
+    with torch.no_grad():  # spoil the policy: always push left, falls within ~10 steps
+        for p in recipe.nets["q"].parameters():
+            p.zero_()
+        recipe.nets["q"][-1].bias.copy_(torch.tensor([1.0, 0.0]))
+    recipe.finish_training(step=10**6)
+    assert recipe.policy_step == recipe.best["step"] != 10**6
+    for k, v in recipe.nets["q"].state_dict().items():
+        assert torch.equal(v, best_q[k]), k

@@ -2,13 +2,24 @@
 periodic evaluation (best checkpoint), plots and rendering.
 
 One engine step is one step of the environment pool (``n_envs`` environment steps) plus
-whatever updates are due. Replay buffers and the environments' own state are not
+whatever updates are due.
+
+The policy a run ends with (``keep_best``, on by default): every periodic evaluation scores the
+greedy policy on ``eval_episodes`` validation episodes (seeds of their own, see envs.py) and
+remembers the networks of the best score so far (a tie goes to the later policy, trained
+longer). After the last step the current policy is validated too, and if an earlier one scored
+higher, its networks are put back. That policy is the one the final checkpoint holds, so
+``genlab eval`` and ``genlab play`` use it, and the final evaluation reports it on other
+episodes, with the step it comes from (``policy_step``). With ``eval_every=0`` or
+``keep_best=false`` the last policy is kept. Replay buffers and the environments' own state are not
 checkpointed: a resumed run starts fresh episodes and refills its buffer before learning.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import sys
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -17,7 +28,7 @@ import torch
 
 from genlab.config import TrainConfig
 from genlab.errors import GenlabError
-from genlab.rl.envs import EnvPool, check_spaces, make_env, run_episodes, summarize
+from genlab.rl.envs import VALID_SEED_BASE, EnvPool, check_spaces, make_env, run_episodes, summarize
 from genlab.train.recipe import Recipe
 
 #: engine settings every RL preset starts from (intervals count engine steps)
@@ -31,6 +42,7 @@ class RLConfig(TrainConfig):
     n_envs: int = 1  # environment copies stepped together (one engine step = n_envs env steps)
     eval_episodes: int = 10  # greedy episodes per periodic evaluation
     final_eval_episodes: int = 100  # greedy episodes of evaluate() at the end of training
+    keep_best: bool = True  # end with the best policy by periodic validation, not simply the last
 
 
 class RLRecipe(Recipe):
@@ -48,6 +60,8 @@ class RLRecipe(Recipe):
         self.pool: EnvPool | None = None
         self.history = {"env_step": [], "return": [], "length": []}
         self._summarised, self._return_100 = 0, 0.0
+        self.best = {"score": -math.inf, "step": -1, "validated_step": -1, "nets": None}
+        self.policy_step: int | None = None  # step of the policy the networks hold, when known
         self.build_agent()
 
     # -- what an algorithm implements -----------------------------------------------------
@@ -92,12 +106,15 @@ class RLRecipe(Recipe):
 
     # -- evaluation ---------------------------------------------------------------------
     @torch.no_grad()
-    def evaluate_options(self, episodes: int | None = None, **_) -> dict:
-        """Greedy policy over ``episodes`` evaluation episodes (seeds distinct from training)."""
+    def evaluate_options(self, episodes: int | None = None, validation: bool = False, **_) -> dict:
+        """Greedy policy over ``episodes`` evaluation episodes (seeds distinct from training;
+        ``validation``: the seeds of the periodic evaluations, distinct from the final ones)."""
         self.train_mode(False)
         n = episodes or self.cfg.final_eval_episodes
-        returns = run_episodes(lambda o: self.act(o, greedy=True), self.cfg.env, n, **self.env_kwargs())
-        return {"model": self.name, **summarize(returns, self.cfg.env), **self.eval_extras(returns)}
+        seeds = {"first_seed": VALID_SEED_BASE} if validation else {}
+        returns = run_episodes(lambda o: self.act(o, greedy=True), self.cfg.env, n, **seeds, **self.env_kwargs())
+        extra = {} if self.policy_step is None else {"policy_step": self.policy_step}
+        return {"model": self.name, **summarize(returns, self.cfg.env), **self.eval_extras(returns), **extra}
 
     def eval_extras(self, returns: np.ndarray) -> dict:
         return {}
@@ -106,21 +123,48 @@ class RLRecipe(Recipe):
         return self.evaluate_options()
 
     def periodic_eval(self, step: int) -> dict:
-        ev = self.evaluate_options(self.cfg.eval_episodes)
+        ev = self.validate(step)
         self.train_mode(True)
         return {"eval_return": ev["mean_return"], "eval_min": ev["min_return"], "score": ev["mean_return"],
                 "env_steps": step * self.cfg.n_envs}
 
+    def validate(self, step: int) -> dict:
+        """Score the current greedy policy on the validation episodes; remember it if it is the best so far."""
+        ev = self.evaluate_options(self.cfg.eval_episodes, validation=True)
+        self.best["validated_step"] = step
+        if self.cfg.keep_best and ev["mean_return"] >= self.best["score"]:
+            nets = {k: {n: t.detach().clone() for n, t in m.state_dict().items()} for k, m in self.nets.items()}
+            self.best.update(score=ev["mean_return"], step=step, nets=nets)
+        return ev
+
+    def finish_training(self, step: int) -> None:
+        """``keep_best``: validate the last policy too, then put back the best one's networks."""
+        self.policy_step = step
+        if not (self.cfg.keep_best and self.cfg.eval_every and self.best["nets"] is not None):
+            return
+        if self.best["validated_step"] != step:
+            self.validate(step)
+        if self.best["step"] != step:
+            for k, m in self.nets.items():
+                m.load_state_dict(self.best["nets"][k])
+            self.policy_step = self.best["step"]
+            print(f"genlab: keeping the policy of step {self.best['step']} (validation mean return {self.best['score']:g}), "
+                  f"the best of the periodic evaluations", file=sys.stderr)
+
     # -- state, pictures, rendering ---------------------------------------------------
     def extra_state(self) -> dict:
+        best = self.best if self.best["nets"] is not None else {}  # nothing validated yet (and no -inf in JSON)
         return {"history_env_step": torch.tensor(self.history["env_step"], dtype=torch.int64),
                 "history_return": torch.tensor(self.history["return"], dtype=torch.float64),
-                "history_length": torch.tensor(self.history["length"], dtype=torch.int64)}
+                "history_length": torch.tensor(self.history["length"], dtype=torch.int64),
+                "best": best, "policy_step": self.policy_step}
 
     def load_extra_state(self, state: dict) -> None:
         for key in self.history:
             if f"history_{key}" in state:
                 self.history[key] = state[f"history_{key}"].tolist()
+        self.best.update(state.get("best", {}))
+        self.policy_step = state.get("policy_step")
 
     def figures(self, store) -> list:
         from genlab.rl.plots import plot_training, write_episodes_csv

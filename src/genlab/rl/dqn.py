@@ -8,7 +8,12 @@ buffer, then the updates due. An update regresses Q(s, a) on
 
 with a Huber (or MSE) loss and gradient clipping. Truncation by a time limit is not
 termination: those transitions bootstrap. The target network follows by Polyak averaging or
-hard copies. The replay buffer is not checkpointed: a resumed run refills it first.
+hard copies. The replay buffer is not checkpointed: a resumed run refills it first. The run ends
+with the best policy of the periodic validations (``keep_best``, see base.py).
+
+On a net this small the cost of a step is the number of framework calls, not arithmetic: the
+online net sees s and s' in one forward pass, Adam is the fused kernel, the Polyak update one
+foreach call, and an exploring step skips the network (``python -m bench rl --speed``).
 
 The ``book`` preset is the textbook agent: MLP 128-128, buffer 10k, batch 32, MSE, one replay
 (one minibatch update) per *episode*, epsilon *= 0.995 per replay, target copied every 100
@@ -81,7 +86,11 @@ class DQNRecipe(RLRecipe):
         self.nets["q"] = MLP(n_obs, cfg.hidden, self.n_actions).to(self.device)
         self.nets["target"] = MLP(n_obs, cfg.hidden, self.n_actions).to(self.device).requires_grad_(False)
         self.nets["target"].load_state_dict(self.nets["q"].state_dict())
-        self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, foreach=True)
+        try:  # fused Adam: one kernel for all parameters (on a net this small, per-op overhead is the cost)
+            self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, fused=True)
+        except RuntimeError:  # a device (or torch < 2.4 on CPU) without the fused kernel
+            self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, foreach=True)
+        self.params = {k: list(self.nets[k].parameters()) for k in ("q", "target")}
         self.buffer = ReplayBuffer(cfg.buffer_size, n_obs)
         self.n_updates, self.last = 0, {"loss": 0.0, "q_mean": 0.0}
 
@@ -93,21 +102,28 @@ class DQNRecipe(RLRecipe):
 
     @torch.no_grad()
     def act(self, obs, greedy=True, epsilon: float = 0.0):
+        if not greedy:
+            explore = np.random.random(len(obs)) < epsilon
+            random_actions = np.random.randint(self.n_actions, size=len(obs))
+            if explore.all():  # no network call needed
+                return random_actions
         q = self.nets["q"](torch.as_tensor(obs, dtype=torch.float32, device=self.device))
         actions = q.argmax(1).cpu().numpy()
-        if greedy:
-            return actions
-        explore = np.random.random(len(actions)) < epsilon
-        return np.where(explore, np.random.randint(self.n_actions, size=len(actions)), actions)
+        return actions if greedy else np.where(explore, random_actions, actions)
 
     def td_loss(self, obs, actions, rewards, next_obs, terminated):
         """Loss of one minibatch and the mean Q estimate."""
         q_net, target = self.nets["q"], self.nets["target"]
-        q = q_net(obs).gather(1, actions[:, None]).squeeze(1)
+        if self.cfg.double:  # one forward pass of the online net over s and s'
+            q_all = q_net(torch.cat([obs, next_obs]))
+            q_all, online_next = q_all[: len(obs)], q_all[len(obs):].detach()
+        else:
+            q_all = q_net(obs)
+        q = q_all.gather(1, actions[:, None]).squeeze(1)
         with torch.no_grad():
             next_q = target(next_obs)
             if self.cfg.double:
-                next_v = next_q.gather(1, q_net(next_obs).argmax(1, keepdim=True)).squeeze(1)
+                next_v = next_q.gather(1, online_next.argmax(1, keepdim=True)).squeeze(1)
             else:
                 next_v = next_q.max(1).values
             y = rewards + self.cfg.gamma * (1.0 - terminated) * next_v
@@ -117,11 +133,11 @@ class DQNRecipe(RLRecipe):
     def update(self) -> None:
         cfg = self.cfg
         loss, q_mean = self.td_loss(*self.buffer.sample(cfg.batch_size, self.device))
-        self.optimize("q", loss, clip=cfg.grad_clip or None)
+        self.optimize("q", loss, clip=cfg.grad_clip or None, params=self.params["q"])
         self.n_updates += 1
         if cfg.target_update == "polyak":
             with torch.no_grad():
-                torch._foreach_lerp_(list(self.nets["target"].parameters()), list(self.nets["q"].parameters()), cfg.tau)
+                torch._foreach_lerp_(self.params["target"], self.params["q"], cfg.tau)
         self.last = {"loss": loss.item(), "q_mean": q_mean.item()}
 
     def train_step(self, batch, step):

@@ -2,7 +2,9 @@
 
 Evaluation episodes use seeds from ``EVAL_SEED_BASE`` upwards, far from the training seeds
 (``cfg.seed`` and the environment's own continuation), so a policy is never scored on the
-exact episodes it trained on.
+exact episodes it trained on. Periodic evaluations during training (which may pick the policy
+that is kept) use their own seeds from ``VALID_SEED_BASE``: the final score is measured on
+episodes that took no part in choosing the policy.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from genlab.errors import GenlabError
 
 EVAL_SEED_BASE = 1_000_000_000
+VALID_SEED_BASE = 2_000_000_000
 EXAMPLES = "CartPole-v1, Acrobot-v1, MountainCar-v0, FrozenLake-v1, Taxi-v4"
 
 
@@ -79,14 +82,14 @@ class EnvPool:
             e.close()
 
 
-def run_episodes(policy, env_id: str, episodes: int, parallel: int = 16, **kwargs) -> np.ndarray:
+def run_episodes(policy, env_id: str, episodes: int, parallel: int = 16, first_seed: int = EVAL_SEED_BASE, **kwargs) -> np.ndarray:
     """Returns of ``episodes`` episodes of ``policy`` (batch of observations -> actions).
 
-    Episode ``i`` starts from seed ``EVAL_SEED_BASE + i``; up to ``parallel`` episodes run side
+    Episode ``i`` starts from seed ``first_seed + i``; up to ``parallel`` episodes run side
     by side so the policy sees batches.
     """
     envs = [make_env(env_id, **kwargs) for _ in range(min(parallel, episodes))]
-    seeds = iter(range(EVAL_SEED_BASE, EVAL_SEED_BASE + episodes))
+    seeds = iter(range(first_seed, first_seed + episodes))
     obs = [e.reset(seed=next(seeds))[0] for e in envs]
     live, ret, returns = list(range(len(envs))), np.zeros(len(envs)), []
     while live:
