@@ -230,7 +230,8 @@ def main(argv=None) -> int:
     root = Path(tempfile.mkdtemp(prefix="genlab-mutants-"))
     t0 = time.time()
     try:
-        export_tree(a.rev, root)
+        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", a.rev], capture_output=True, text=True, check=True).stdout.strip()
+        export_tree(commit, root)
         problems = check_table(root, mutants)
         if problems:
             print("the mutant table is out of date:\n  " + "\n  ".join(problems), file=sys.stderr)
@@ -258,7 +259,7 @@ def main(argv=None) -> int:
             print(f"{mu.id:24} {verdict:16} {cpu:5.0f} CPU s  {'' if code == 0 else first_failure(out)}", flush=True)
         killed = sum(v.startswith("killed") for _, v in results)
         print(f"\n{len(results)} mutants, {killed} killed, {len(results) - killed} not killed "
-              f"({total_cpu:.0f} CPU s, {time.time() - t0:.0f} s wall, tree {a.rev})")
+              f"({total_cpu:.0f} CPU s, {time.time() - t0:.0f} s wall, commit {commit})")
         for mu, v in results:
             if not v.startswith("killed"):
                 print(f"  {v}: {mu.id} ({mu.what}); expected a failure in {', '.join(mu.tests)}")
