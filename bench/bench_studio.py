@@ -10,6 +10,11 @@ process and shared by every session.
 
     python -m bench studio [--sessions=10,20] [--requests=3] [--n=16] [--runs=DIR]
     python -m bench studio --screenshots [--runs=DIR]    # docs/screenshots/*.png, one per page
+    python -m bench studio --bootstrap[=MODELS|all]       # a fresh machine's first start
+
+``--bootstrap`` starts `genlab studio` (background training on) on an empty runs folder with an empty
+cache and reports how long until Text to image gives its first images, and each background
+training's CPU and wall seconds. Run it on a quiet machine without GENLAB_THREADS set, as a user would.
 
 ``--screenshots`` starts `genlab studio --no-train` on the runs folder, drives every page in headless
 Chromium (/usr/bin/chromium, via the playwright package) and saves what it shows.
@@ -117,8 +122,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
-def start_studio(runs: Path) -> tuple:
-    """`genlab studio --no-train` on a free port; returns (process, url) once it answers."""
+def start_studio(runs: Path, train: bool = False, env: dict | None = None) -> tuple:
+    """`genlab studio [--no-train]` on a free port; returns (process, url) once it answers."""
     import socket
     import subprocess
     import sys
@@ -127,8 +132,8 @@ def start_studio(runs: Path) -> tuple:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), "--no-train"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), *([] if train else ["--no-train"])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -179,6 +184,46 @@ def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
     return saved
 
 
+def bootstrap(until: set[str], poll_s: float = 10.0) -> dict:
+    """A fresh machine's first start: `genlab studio` on an empty runs folder and an empty cache, a
+    websocket user trying Text to image every ``poll_s`` seconds. Returns the seconds until its first
+    images and what each background training cost (CPU and wall seconds, from the trainer)."""
+    import json
+
+    from bench.studio_client import StudioSession, generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        runs, env = Path(tmp) / "runs", {**os.environ, "GENLAB_CACHE": str(Path(tmp) / "cache")}
+        runs.mkdir()
+        t0 = time.perf_counter()
+        proc, url = start_studio(runs, train=True, env=env)
+        state = runs / ".studio" / "trainer.json"
+
+        async def first_images() -> float:
+            session = await StudioSession.open(url)
+            try:
+                while "t2i-generate" not in (await session.run({})).widgets:
+                    await asyncio.sleep(poll_s)
+                _, problem = await generate(session, PROMPTS[0])
+                if problem:
+                    raise RuntimeError(f"the first generation failed: {problem}")
+                return time.perf_counter() - t0
+            finally:
+                await session.close()
+
+        try:
+            useful_s = asyncio.run(first_images())
+            print(f"first images on Text to image after {useful_s:.0f} s", flush=True)
+            while not until <= set(json.loads(state.read_text()).get("done", [])) and proc.poll() is None:
+                time.sleep(poll_s)
+            status = json.loads(state.read_text())
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=120)
+    return {"first_images_s": useful_s, "done": status.get("done", []), "failed": status.get("failed", {}),
+            "cost": status.get("cost", {})}
+
+
 def main(argv):
     p = argparse.ArgumentParser(prog="python -m bench studio")
     p.add_argument("--sessions", default="10", help="concurrent users, e.g. 10 or 10,20 (a 1-user row is always added)")
@@ -187,7 +232,19 @@ def main(argv):
     p.add_argument("--timeout", type=float, default=600, help="seconds a request may wait before it counts as lost")
     p.add_argument("--runs", help="runs folder with a finished text2image run")
     p.add_argument("--screenshots", action="store_true", help="save one screenshot per page in docs/screenshots/ instead")
+    p.add_argument("--bootstrap", nargs="?", const="text2image", metavar="MODELS",
+                   help="instead: a fresh machine's first start; wait until these background trainings are done "
+                        "(comma-separated, default text2image; 'all' for every studio model)")
     a = p.parse_args(argv)
+    if a.bootstrap:
+        from genlab.app.trainer import STUDIO_MODELS
+
+        until = set(STUDIO_MODELS if a.bootstrap == "all" else a.bootstrap.split(","))
+        res = bootstrap(until)
+        print(table([{"model": m, **c} for m, c in res["cost"].items()], ["model", "cpu_s", "wall_s"]))
+        print(f"first images after {res['first_images_s']:.0f} s; failed: {res['failed'] or 'none'}")
+        print(f"results: {save_result('studio_bootstrap', res)}")
+        return
     from genlab.app.runs import finished_runs
     from genlab.train.runstore import default_runs_dir
 
