@@ -95,7 +95,7 @@ def train_for(model: str, preset: str, overrides: dict, budget_s: float, losses:
         idx = batches.indices(step)
         out = recipe.train_step((data.x_train[idx], data.y_train[idx]), step)
         if losses is not None:
-            losses.append(float(out["loss"]))
+            losses.append(torch.as_tensor(out["loss"]).item())
         step += 1
     used = time.process_time() - t0
     recipe.train_mode(False)
