@@ -1,6 +1,6 @@
 """Diffusion benchmark (issues 6 and 12): samplers on one model, sampling speed, GAN vs diffusion.
 
-    python -m bench diffusion [--run RUN] [--n 500] [--budget 240] [--parts samplers,speed,table] [--skip-ddpm]
+    python -m bench diffusion [--run=RUN] [--n=500] [--budget=240] [--parts=samplers,speed,table] [--skip-ddpm]
 
 1. Samplers on one trained model (RUN, default: `genlab train ddpm --preset quick` into
    runs/bench-ddpm-quick): evaluator-FID / precision / recall / coverage of n samples (labels
@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -33,6 +34,7 @@ from bench.common import machine, pin_threads, save_result, table, timeit, train
 
 DEFAULT_RUN = Path("runs/bench-ddpm-quick")
 SEED = 2024
+QUICK_BAR = {"fid": 60.0, "coverage": 10}  # the quick preset's acceptance (issue 6); measured FID 40.4, coverage 10
 SAMPLERS = {  # name -> sample() options
     "ddim-50 fp32": {"sampler": "ddim", "steps": 50, "bf16": False},
     "ddim-50 bf16": {"sampler": "ddim", "steps": 50, "bf16": True},
@@ -49,25 +51,28 @@ def cpu_seconds(fn):
     return out, time.process_time() - t0
 
 
-def draw(recipe, n: int, seed: int = SEED, chunk: int = 500, **options) -> torch.Tensor:
-    """n samples in [0, 1] in chunks of ``chunk`` (large batches: the 1000-step chain is the costly one)."""
-    g = torch.Generator().manual_seed(seed)
+def draw(recipe, n: int, seed: int = SEED, chunk: int = 500, label=None, **options) -> torch.Tensor:
+    """n samples in [0, 1] in batches of ``chunk`` (large batches: the 1000-step chain is the costly one);
+    batch i uses seed + i, so batches can also be drawn apart (in parallel) and concatenated.
+    ``label``: None or a tensor of n labels."""
     with torch.no_grad():
-        return torch.cat([recipe.sample(len(c), g, **options) for c in torch.arange(n).split(chunk)]).cpu()
+        return torch.cat([recipe.sample(len(c), torch.Generator().manual_seed(seed + i),
+                                        label=None if label is None else label[c], **options)
+                          for i, c in enumerate(torch.arange(n).split(chunk))]).cpu()
 
 
-def sampler_rows(recipe, n: int, skip_ddpm: bool) -> list[dict]:
+def sampler_rows(recipe, n: int, skip_ddpm: bool, chunk: int = 500) -> list[dict]:
     from genlab.metrics.quality import sample_quality
 
     rows = []
     for name, opts in SAMPLERS.items():
         if skip_ddpm and opts["sampler"] == "ddpm":
             continue
-        x, cpu = cpu_seconds(lambda: draw(recipe, n, **opts))  # noqa: B023
+        x, cpu = cpu_seconds(lambda: draw(recipe, n, chunk=chunk, **opts))  # noqa: B023
         rows.append({"sampler": name, "evaluations": opts["steps"], "cpu_s": cpu, **sample_quality(x)})
         print(f"{name}: FID {rows[-1]['fid']:.2f}, coverage {rows[-1]['coverage']}, {cpu:.0f} CPU-s", flush=True)
     labels = torch.arange(n) % recipe.cfg.num_classes
-    x, cpu = cpu_seconds(lambda: draw(recipe, n, label=labels))
+    x, cpu = cpu_seconds(lambda: draw(recipe, n, chunk=chunk, label=labels))
     rows.append({"sampler": f"ddim-50 guided w={recipe.cfg.guidance:g}", "evaluations": 100, "cpu_s": cpu,
                  **sample_quality(x, labels=labels)})
     return rows
@@ -126,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--run", type=Path, help="a trained ddpm run (default: train the quick preset)")
     p.add_argument("--n", type=int, default=500, help="samples per FID (the same for every sampler)")
     p.add_argument("--budget", type=float, default=240.0, help="training CPU seconds per model in the GAN-vs-diffusion table")
+    p.add_argument("--chunk", type=int, default=500, help="samples per batch (batch i is drawn with seed 2024 + i)")
     p.add_argument("--skip-ddpm", action="store_true", help="leave out the (slow) 1000-step DDPM sampler")
     p.add_argument("--parts", default="samplers,speed,table", help="comma-separated parts to run: samplers, speed, table")
     a = p.parse_args(argv)
@@ -155,8 +161,13 @@ def sampler_and_speed_parts(a, parts: set, threads: dict, result: dict) -> None:
     print(f"threads {threads}; model {run}: {sum(q.numel() for q in recipe.nets['ema'].parameters())} parameters; "
           f"{a.n} samples per FID, 1 thread", flush=True)
     result["run"] = str(run)
+    ev = json.loads((run / "eval.json").read_text()) if (run / "eval.json").exists() else {}
+    if "fid" in ev:
+        ok = ev["fid"] < QUICK_BAR["fid"] and ev["coverage"] >= QUICK_BAR["coverage"]
+        print(f"the run's eval.json: FID {ev['fid']:.1f} (bar < {QUICK_BAR['fid']:g}), coverage {ev['coverage']}/10, "
+              f"guided label accuracy {ev.get('guided_label_acc', float('nan')):.3f} (target >= 0.95): {'met' if ok else 'MISSED'}")
     if "samplers" in parts:
-        rows = sampler_rows(recipe, a.n, a.skip_ddpm)
+        rows = sampler_rows(recipe, a.n, a.skip_ddpm, a.chunk)
         print(table(rows, SAMPLER_COLS))
         result["samplers"] = rows
         by = {r["sampler"]: r for r in rows}

@@ -35,7 +35,8 @@ def test_samples_are_far_better_than_noise(run):
 
     ev = json.loads((run / "eval.json").read_text())
     noise = sample_quality(torch.rand(200, 1, 28, 28))
-    assert ev["fid"] < 0.5 * noise["fid"], (ev["fid"], noise["fid"])  # measured: 226 vs 756
+    # null-class samples measured 226 vs 756; labels are now drawn uniformly, which does better
+    assert ev["fid"] < 0.5 * noise["fid"], (ev["fid"], noise["fid"])
     assert ev["guided_fid"] < 0.25 * noise["fid"]  # measured: 84
     assert ev["guided_label_acc"] > 0.6  # guided samples already show the asked digit (measured 0.87 at w=2)
     assert ev["guided_coverage"] >= 9
