@@ -40,7 +40,7 @@ DOCS = Path(__file__).resolve().parent
 TEMPLATES = DOCS / "templates"
 QUIET = ["--set", "progress=false", "--set", "tensorboard=false"]
 BUDGETS = ("quick", "docs", "small")
-MAX_WIDTH = 640  # pixels; figures are shrunk to this width and palette-compressed
+MAX_WIDTH = 960  # pixels; figures are shrunk to this width and palette-compressed
 
 
 def cpu_seconds() -> float:
@@ -132,6 +132,10 @@ class Chapter:
             im = im.convert("L") if gray else im.quantize(colors=64)
             im.save(self.figdir / name, optimize=True)
 
+    def small_set(self, setting: str) -> list[str]:
+        """``--set SETTING`` at the smoke-test budget only (e.g. fewer evaluation samples)."""
+        return ["--set", setting] if self.budget == "small" else []
+
     def path(self, name: str) -> Path:
         self.tmp.mkdir(parents=True, exist_ok=True)
         return self.tmp / name
@@ -140,7 +144,7 @@ class Chapter:
 def budget_note(steps: int, preset: str, preset_steps: int) -> str:
     if steps == preset_steps:
         return f"the {preset} preset ({steps:,} steps)"
-    return f"{steps:,} steps (the {preset} preset trains {preset_steps:,}; fewer here to fit the documentation budget)"
+    return f"{steps:,} steps ({preset} preset: {preset_steps:,})"
 
 
 # ============================================================================ chapters
@@ -177,8 +181,8 @@ def ch_vae(c: Chapter) -> None:
 
 
 def ch_gans(c: Chapter) -> None:
-    dcgan = c.train("dcgan", "dcgan", steps={"small": 20})
-    cgan = c.train("cgan", "cgan", steps={"small": 20, "docs": 600})
+    dcgan = c.train("dcgan", "dcgan", steps={"small": 20, "docs": 500})
+    cgan = c.train("cgan", "cgan", steps={"small": 20, "docs": 300})
     c.figure(dcgan / "samples" / "final.png", "dcgan_samples.png")
     c.figure(dcgan / "plots" / "gan_dynamics.png", "dcgan_dynamics.png")
     c.cli("sample", cgan, "--n", 16, "--label", 3, "--out", c.path("three.npy"), "--png", c.path("three.png"))
@@ -186,7 +190,7 @@ def ch_gans(c: Chapter) -> None:
 
 
 def ch_diffusion(c: Chapter) -> None:
-    ddpm = c.train("ddpm", "ddpm", steps={"small": 10, "docs": 500})
+    ddpm = c.train("ddpm", "ddpm", *c.small_set("eval_samples=32"), steps={"small": 10, "docs": 250})
     c.figure(ddpm / "samples" / "final.png", "ddpm_samples.png")
     c.figure(ddpm / "plots" / "forward_process.png", "ddpm_forward.png")
     c.figure(ddpm / "plots" / "reverse_process.png", "ddpm_reverse.png")
@@ -204,8 +208,8 @@ def ch_diffusion(c: Chapter) -> None:
 
 def ch_rl(c: Chapter) -> None:
     ql = c.train("qlearning", "qlearning", steps={"small": 2000})
-    dqn = c.train("dqn", "dqn", steps={"small": 300, "docs": 25000})
-    a2c = c.train("a2c", "a2c", steps={"small": 300})
+    dqn = c.train("dqn", "dqn", steps={"small": 300, "docs": 15000})
+    a2c = c.train("a2c", "a2c", steps={"small": 300, "docs": 8000})
     c.figure(ql / "plots" / "rl.png", "qlearning_curve.png")
     c.figure(ql / "plots" / "q_table.png", "qlearning_policy.png")
     c.figure(dqn / "plots" / "rl.png", "dqn_curve.png")
@@ -216,9 +220,9 @@ def ch_rl(c: Chapter) -> None:
 
 def ch_fewshot(c: Chapter) -> None:
     small = {"small": 5}
-    ev = ["--set", "eval_episodes=20"] if c.budget == "small" else []
+    ev = c.small_set("eval_episodes=20")
     proto = c.train("protonet", "protonet", *ev, steps=small)
-    c.train("maml", "maml", *ev, steps=small)
+    c.train("maml", "maml", *ev, steps={"small": 5, "docs": 100})
     c.figure(proto / "plots" / "metrics.png", "protonet_curves.png")
 
 
@@ -228,7 +232,7 @@ def ch_clip(c: Chapter) -> None:
     from genlab.data import load_dataset
     from genlab.utils.images import save_grid, save_png, to_uint8
 
-    clip = c.train("clip", "clip", steps={"small": 20})
+    clip = c.train("clip", "clip", steps={"small": 20, "docs": 500})
     c.figure(clip / "plots" / "metrics.png", "clip_curves.png")
     c.figure(clip / "plots" / "text_to_image.png", "clip_queries.png")
     # zero-shot classification of held-out digits, by the command line
@@ -258,7 +262,7 @@ def ch_clip(c: Chapter) -> None:
 
 
 def ch_final(c: Chapter) -> None:
-    t2i = c.train("text2image", "text2image", steps={"small": 40, "docs": 1900})
+    t2i = c.train("text2image", "text2image", *c.small_set("eval_per_prompt=4"), steps={"small": 40, "docs": 800})
     prompts = ["a bold seven slanted right", "a thin 2", "the digit zero, small"]
     c.nums["generate"] = c.cli_json("generate", *prompts, "--model", t2i, "--n", 8, "--candidates", 4, "--seed", 0,
                                     "--png", c.path("t2i.png"), "--out", c.path("t2i.npy"), "--stages", "--json")
@@ -326,7 +330,10 @@ def render_all(docs: Path, figures: dict, only: list[str]) -> list[str]:
             problems.append(f"{target}: template {tpath} is missing")
             continue
         template = tpath.read_text()
-        nums = {**figures.get(key, {}), "generated": figures.get("_meta", {})}
+        nums = figures.get(key, {})
+        for run in nums.values():  # the wording of the step count follows the current code
+            if isinstance(run, dict) and "preset_steps" in run:
+                run["budget_note"] = budget_note(run["steps"], run["preset"], run["preset_steps"])
         text, missing = render(template, nums)
         header = ("<!-- Generated by docs/make_figures.py from docs/templates/" + Path(target).name +
                   "; edit the template, not this file. -->\n")
@@ -354,6 +361,7 @@ def main(argv=None) -> int:
     only = a.only or list(CHAPTERS)
     fig_json = a.docs / "figures" / "figures.json"
     figures = json.loads(fig_json.read_text()) if fig_json.is_file() else {}
+    figures = {k: v for k, v in figures.items() if k in CHAPTERS}
     if not a.render_only:
         for key in only:
             c = Chapter(key, a.budget, a.runs, a.docs)
@@ -363,15 +371,25 @@ def main(argv=None) -> int:
             CHAPTERS[key][1](c)
             c.nums["cpu_s"] = cpu_seconds() - t0
             c.nums["cpu_min"] = c.nums["cpu_s"] / 60
-            figures[key] = c.nums
-            figures["_meta"] = _meta()
-            fig_json.parent.mkdir(parents=True, exist_ok=True)
-            fig_json.write_text(json.dumps(figures, indent=1, sort_keys=True, default=float) + "\n")
+            c.nums["generated"] = _meta()
+            figures = save_chapter(fig_json, key, c.nums)
             print(f"[{key}] done in {c.nums['cpu_s']:.0f} CPU-s", flush=True)
     problems = render_all(a.docs, figures, [k for k in only if k in figures])
     for line in problems:
         print(f"make_figures: {line}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def save_chapter(fig_json: Path, key: str, nums: dict) -> dict:
+    """Merge one chapter into figures.json (re-read first: several --only runs may share it)."""
+    figures = json.loads(fig_json.read_text()) if fig_json.is_file() else {}
+    figures = {k: v for k, v in figures.items() if k in CHAPTERS}
+    figures[key] = nums
+    fig_json.parent.mkdir(parents=True, exist_ok=True)
+    tmp = fig_json.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(figures, indent=1, sort_keys=True, default=float) + "\n")
+    tmp.replace(fig_json)
+    return figures
 
 
 def _meta() -> dict:
