@@ -28,10 +28,10 @@ def test_stylegan_learns_digits(style_run):
 
     ev = json.loads((style_run / "eval.json").read_text())
     noise = sample_quality(torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
-    # Measured at this budget: FID 670 vs noise 754, coverage 6. StyleGAN learns slowly here (issue 5 notes
-    # the miss); this asserts that it has left noise behind and makes several digit classes.
-    assert ev["fid"] < 0.95 * noise["fid"], (ev["fid"], noise["fid"])
-    assert ev["coverage"] >= 4
+    # Measured at this budget with the tuned quick preset (hinge, TTUR, mixing 0.5): FID 387 vs noise 754,
+    # coverage 8 (the paper's settings reached FID 670, coverage 6).
+    assert ev["fid"] < 0.65 * noise["fid"], (ev["fid"], noise["fid"])
+    assert ev["coverage"] >= 6
 
 
 def test_style_mixing_and_truncation_grids_are_written(style_run):

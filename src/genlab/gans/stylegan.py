@@ -26,6 +26,10 @@ from genlab.gans.base import GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, stage_widths, upsampling_plan
 
 TRUNCATION_SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
+#: Hinge loss and a discriminator learning twice as fast (TTUR): at 40 CPU-seconds (212 steps of 64)
+#: evaluator-FID 406 and 9 digits covered, vs 557 and 4 with the non-saturating loss, equal rates and
+#: mixing_prob 0.9 (bench/bench_gan.py --contender sg=stylegan:quick:...; noise scores 754).
+TUNED = {"loss": "hinge", "lr_d": 4e-4}
 
 
 @dataclass
@@ -33,7 +37,7 @@ class StyleGANConfig(GANConfig):
     width: int = 64
     w_dim: int = 64
     mapping_layers: int = 4
-    mixing_prob: float = 0.9
+    mixing_prob: float = 0.5  # 0.9 (the paper's) learns more slowly at this scale
     w_avg_beta: float = 0.995  # w_avg <- w_avg + (1 - beta) * (mean w - w_avg) each training step
 
 
@@ -134,10 +138,10 @@ class StyleGANRecipe(GANRecipe):
     Config = StyleGANConfig
     sample_options = ("truncation",)
     presets = {
-        "quick": {"steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
-        "full": {"steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
+        "quick": {"steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250, **TUNED},
+        "full": {"steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000, **TUNED},
         # the paper's training choices: non-saturating logistic loss, R1 penalty, no spectral norm
-        "book": {"steps": 1500, "batch_size": 64, "loss": "ns", "r1_gamma": 1.0, "spectral_norm": False, "sample_every": 100, "eval_every": 250},
+        "book": {"steps": 1500, "batch_size": 64, "loss": "ns", "r1_gamma": 1.0, "mixing_prob": 0.9, "spectral_norm": False, "sample_every": 100, "eval_every": 250},
     }
 
     def make_nets(self):
