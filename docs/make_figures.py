@@ -232,7 +232,7 @@ def ch_clip(c: Chapter) -> None:
     from genlab.data import load_dataset
     from genlab.utils.images import save_grid, save_png, to_uint8
 
-    clip = c.train("clip", "clip", steps={"small": 20, "docs": 500})
+    clip = c.train("clip", "clip", steps={"small": 20, "docs": 100})
     c.figure(clip / "plots" / "metrics.png", "clip_curves.png")
     c.figure(clip / "plots" / "text_to_image.png", "clip_queries.png")
     # zero-shot classification of held-out digits, by the command line
