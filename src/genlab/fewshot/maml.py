@@ -65,8 +65,9 @@ class MAMLRecipe(FewShotRecipe):
     name = "maml"
     Config = MAMLConfig
     presets = {
-        "quick": {"steps": 300, "ways": 5, "shots": 1, "queries": 5, "lr": 1e-3, "meta_batch": 4,
-                  "inner_steps": 2, "eval_episodes": 200},
+        # half of the tasks from one alphabet, like held-out tasks (drawn from two alphabets)
+        "quick": {"steps": 400, "ways": 5, "shots": 1, "queries": 5, "lr": 1e-3, "meta_batch": 4,
+                  "inner_steps": 2, "hard": 0.5, "eval_episodes": 200},
         "full": {"steps": 3000, "ways": 5, "shots": 1, "queries": 15, "lr": 1e-3, "meta_batch": 16,
                  "inner_steps": 3, "eval_episodes": 600},
         # the book's settings: one task per update, 5 inner steps of 0.01, a learned head
