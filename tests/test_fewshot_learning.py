@@ -45,6 +45,8 @@ def test_protonet_on_the_one_shot_runs_format(protonet_run, runs_dir, cli):
     m = json.loads(r.stdout)
     assert sorted(m["per_run"]) == [f"run{i:02d}" for i in range(1, 21)]
     assert m["mean_error"] < 60.0  # chance is 95% error
+    # eval.json holds the error on the same runs, built inside the recipe from the held-out alphabets
+    assert json.loads((protonet_run / "eval.json").read_text())["runs_error"] == m["mean_error"]
 
 
 def test_fewshot_command_on_user_images(protonet_run, runs_dir, tmp_path, cli):
