@@ -29,9 +29,10 @@ def test_dcgan_learns_digits_far_better_than_noise(dcgan_run):
     ev = json.loads((dcgan_run / "eval.json").read_text())
     noise = sample_quality(torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
     assert ev["n_samples"] == 1000
-    # measured: FID 528 vs noise 754 after 300 steps of batch 32 (FID ~195 after 755 steps of batch 64)
-    assert ev["fid"] < 0.75 * noise["fid"], (ev["fid"], noise["fid"])
-    assert ev["coverage"] >= 7  # measured 8 at this budget; 10 with the quick preset
+    # measured with the default (width 64, hinge, TTUR): FID 399 vs noise 754 after 300 steps of batch 32,
+    # coverage 10 (width 128 with the non-saturating loss: FID 528, coverage 8)
+    assert ev["fid"] < 0.65 * noise["fid"], (ev["fid"], noise["fid"])
+    assert ev["coverage"] >= 9
 
 
 def test_dcgan_training_is_visible(dcgan_run):
