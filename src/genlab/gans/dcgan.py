@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from genlab.errors import GenlabError
-from genlab.gans.base import GANConfig, GANRecipe
+from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import BookDiscriminator, BookGenerator, ConvDiscriminator, ConvGenerator
 
 ARCHS = ("conv", "book")
@@ -28,7 +28,7 @@ class DCGANConfig(GANConfig):
     arch: str = "conv"  # conv (genlab's default) | book (the textbook's networks)
 
 
-DEFAULT = {"width": 64, "loss": "hinge", "lr_d": 4e-4}
+DEFAULT = {"width": 64, **TUNED}
 BOOK = {"arch": "book", "z_dim": 100, "loss": "bce", "lr": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999), "ema_decay": 0.0, "batch_size": 64}
 
 

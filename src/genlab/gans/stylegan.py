@@ -22,14 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.gans.base import GANConfig, GANRecipe
+from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, stage_widths, upsampling_plan
 
 TRUNCATION_SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
-#: Hinge loss and a discriminator learning twice as fast (TTUR): at 40 CPU-seconds (212 steps of 64)
-#: evaluator-FID 406 and 9 digits covered, vs 557 and 4 with the non-saturating loss, equal rates and
-#: mixing_prob 0.9 (bench/bench_gan.py --contender sg=stylegan:quick:...; noise scores 754).
-TUNED = {"loss": "hinge", "lr_d": 4e-4}
+# TUNED (hinge, TTUR) with mixing_prob 0.5: at 40 CPU-seconds (212 steps of 64) evaluator-FID 406 and
+# 9 digits covered, vs 557 and 4 with the non-saturating loss, equal rates and mixing_prob 0.9
+# (bench/bench_gan.py --contender sg=stylegan:quick:...; noise scores 754).
 
 
 @dataclass
