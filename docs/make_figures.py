@@ -113,7 +113,7 @@ class Chapter:
         return out
 
     # ---------------------------------------------------------------- figures
-    def figure(self, src: Path, name: str) -> None:
+    def figure(self, src: Path, name: str, max_width: int = MAX_WIDTH) -> None:
         """Copy a PNG (or the first frame of a GIF) into the chapter's figure folder, shrunk."""
         import numpy as np
         from PIL import Image
@@ -125,8 +125,8 @@ class Chapter:
         with Image.open(src) as im:
             im.seek(0)
             im = im.convert("RGB")
-            if im.width > MAX_WIDTH:
-                im = im.resize((MAX_WIDTH, round(im.height * MAX_WIDTH / im.width)), Image.Resampling.LANCZOS)
+            if im.width > max_width:
+                im = im.resize((max_width, round(im.height * max_width / im.width)), Image.Resampling.LANCZOS)
             px = np.asarray(im)
             gray = bool((px[..., 0] == px[..., 1]).all() and (px[..., 1] == px[..., 2]).all())
             im = im.convert("L") if gray else im.quantize(colors=64)
@@ -192,8 +192,8 @@ def ch_gans(c: Chapter) -> None:
 def ch_diffusion(c: Chapter) -> None:
     ddpm = c.train("ddpm", "ddpm", *c.small_set("eval_samples=32"), steps={"small": 10, "docs": 250})
     c.figure(ddpm / "samples" / "final.png", "ddpm_samples.png")
-    c.figure(ddpm / "plots" / "forward_process.png", "ddpm_forward.png")
-    c.figure(ddpm / "plots" / "reverse_process.png", "ddpm_reverse.png")
+    c.figure(ddpm / "plots" / "forward_process.png", "ddpm_forward.png", max_width=480)  # noise compresses badly
+    c.figure(ddpm / "plots" / "reverse_process.png", "ddpm_reverse.png", max_width=480)
     # the book's comparison: 1000 ancestral steps vs 50 DDIM steps, same 16 digits' budget
     for sampler, steps in (("ddim", 50), ("ddpm", 1000)):
         steps = steps if c.budget != "small" else steps // 10
