@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from genlab.gans.base import GANConfig, GANRecipe
+from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, ConvGenerator
 
 
@@ -27,8 +27,10 @@ class CGANRecipe(GANRecipe):
     conditional = True
     sample_options = ("label",)
     presets = {
-        "quick": {"steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
-        "full": {"steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
+        # hinge + TTUR (the projection discriminator's loss): label accuracy 0.851 vs 0.84 with the
+        # non-saturating loss at the test budget (600 steps of 32)
+        "quick": {**TUNED, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
+        "full": {**TUNED, "steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
         "book": {"z_dim": 100, "loss": "bce", "ema_decay": 0.0, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
     }
 
