@@ -28,7 +28,8 @@ class CGANRecipe(GANRecipe):
     sample_options = ("label",)
     presets = {
         # hinge + TTUR (the projection discriminator's loss): label accuracy 0.851 vs 0.84 with the
-        # non-saturating loss at the test budget (600 steps of 32)
+        # non-saturating loss at the test budget (600 steps of 32); the quick preset reaches 0.865, FID 45.8,
+        # 10 digits in 226 CPU-s on one thread (the 0.9 target is still missed)
         "quick": {**TUNED, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
         "full": {**TUNED, "steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
         "book": {"z_dim": 100, "loss": "bce", "ema_decay": 0.0, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},

@@ -29,6 +29,8 @@ TRUNCATION_SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
 # TUNED (hinge, TTUR) with mixing_prob 0.5: at 40 CPU-seconds (212 steps of 64) evaluator-FID 406 and
 # 9 digits covered, vs 557 and 4 with the non-saturating loss, equal rates and mixing_prob 0.9
 # (bench/bench_gan.py --contender sg=stylegan:quick:...; noise scores 754).
+# Open problem: the whole quick preset (1500 steps of 64, 261 CPU-s) still ends at FID 656 with only 3-4
+# digits: D's accuracy oscillates and coverage never rises past 4 (measured 2026-11-29).
 
 
 @dataclass
