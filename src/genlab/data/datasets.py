@@ -85,6 +85,23 @@ def _from_arrays(name, x, y, classes, source, x_test=None, y_test=None, test_per
     return ImageData(name, torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(x_test), torch.from_numpy(y_test), classes, source)
 
 
+def load_images_npy(path, ndims: tuple[int, ...] = (3, 4)) -> torch.Tensor:
+    """A user's .npy of images (N, H, W) or (N, C, H, W), uint8 0..255 or float in [0, 1] -> float
+    tensor (N, C, H, W); with 2 in ``ndims`` a 2-D array is one image. Bad files: a one-line GenlabError."""
+    path = str(path)
+    if not path.endswith(".npy"):
+        raise GenlabError(f"--in must be a .npy file, got {path}")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise GenlabError(f"file not found: {path}") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise GenlabError(f"{path} is not a readable .npy array ({type(e).__name__}); save images with numpy.save") from None
+    if arr.dtype.kind not in "uif" or arr.ndim not in ndims or arr.size == 0:
+        raise GenlabError(f"{path} holds a {arr.dtype} array of shape {arr.shape}; expected images (N, H, W) or (N, C, H, W)")
+    return torch.from_numpy(_to_float_images(arr[None] if arr.ndim == 2 else arr, Path(path).name))
+
+
 def _to_float_images(x, name) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim == 2 and int(np.sqrt(x.shape[1])) ** 2 == x.shape[1]:

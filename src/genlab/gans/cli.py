@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from genlab.errors import GenlabError
-
-
-def load_images_npy(path: str):
-    """A .npy of images (N, H, W) or (N, C, H, W), uint8 0..255 or float in [0, 1] -> float tensor (N, C, H, W)."""
-    import numpy as np
-    import torch
-
-    from genlab.data.datasets import _to_float_images
-
-    if not path.endswith(".npy"):
-        raise GenlabError(f"--in must be a .npy file, got {path}")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise GenlabError(f"file not found: {path}") from None
-    except (ValueError, OSError, EOFError) as e:
-        raise GenlabError(f"{path} is not a readable .npy array ({type(e).__name__}); save images with numpy.save") from None
-    if arr.dtype.kind not in "uif" or arr.ndim not in (3, 4) or len(arr) == 0:
-        raise GenlabError(f"{path} holds a {arr.dtype} array of shape {arr.shape}; expected images (N, H, W) or (N, C, H, W)")
-    return torch.from_numpy(_to_float_images(arr, Path(path).name))
 
 
 def cmd_translate(a):
     import numpy as np
 
+    from genlab.data.datasets import load_images_npy
     from genlab.train.engine import load_run
     from genlab.utils.images import save_grid, to_uint8
-    from genlab.utils.io import atomic_path
+    from genlab.utils.io import write_npy_atomic
 
     if not a.out.endswith(".npy"):
         raise GenlabError(f"--out must be a .npy file, got {a.out}")
@@ -42,9 +21,7 @@ def cmd_translate(a):
         raise GenlabError(f"{a.run} is a '{recipe.name}' run; translate needs a cyclegan run (genlab train cyclegan)")
     y = recipe.translate(x, a.direction, batch=a.batch)
     arr = to_uint8(y)
-    with atomic_path(a.out) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, arr)
+    write_npy_atomic(a.out, arr)
     if a.png:
         k = min(len(x), 16)
         save_grid(a.png, np.concatenate([to_uint8(x[:k]), arr[:k]]), nrow=k, scale=3)

@@ -11,25 +11,16 @@ from genlab.errors import GenlabError
 
 def _load_inputs(items: list[str], channels: int, size: int):
     """Image files and/or .npy batches -> (float images (N, C, size, size), names)."""
-    import numpy as np
     import torch
     import torch.nn.functional as F
 
-    from genlab.data.datasets import _to_float_images
+    from genlab.data.datasets import load_images_npy
     from genlab.data.images import load_image
 
     xs, names = [], []
     for item in items:
         if item.endswith(".npy"):
-            try:
-                arr = np.load(item, allow_pickle=False)
-            except FileNotFoundError:
-                raise GenlabError(f"file not found: {item}") from None
-            except (OSError, ValueError, EOFError) as e:
-                raise GenlabError(f"{item} is not a readable .npy array ({type(e).__name__}); save images with numpy.save") from None
-            if arr.dtype.kind not in "uif" or arr.ndim < 2 or arr.size == 0:
-                raise GenlabError(f"{item} holds {arr.dtype} {arr.shape}; expected images (N, H, W) or (N, C, H, W)")
-            x = torch.from_numpy(_to_float_images(arr[None] if arr.ndim == 2 else arr, item))
+            x = load_images_npy(item, ndims=(2, 3, 4))
             if x.shape[1] != channels:
                 x = x.mean(1, keepdim=True) if channels == 1 else x.repeat(1, channels, 1, 1)
             if x.shape[-2:] != (size, size):
