@@ -98,3 +98,33 @@ def test_keep_best_puts_back_the_best_validated_policy(dqn_run):
     assert recipe.policy_step == recipe.best["step"] != 10**6
     for k, v in recipe.nets["q"].state_dict().items():
         assert torch.equal(v, best_q[k]), k
+
+
+def test_lean_adam_step_matches_torch_adam():
+    """The DQN's lean update is torch.optim.Adam(fused) + clip_grad_norm_, step for step."""
+    import copy
+
+    import torch
+    import torch.nn.functional as F
+
+    from genlab.rl.nets import MLP
+    from genlab.train.optim import lean_adam_step, supports_lean_step
+
+    torch.manual_seed(0)
+    a = MLP(4, (32, 32), 2)
+    b = copy.deepcopy(a)
+    oa, ob = (torch.optim.Adam(m.parameters(), lr=1e-3, fused=True) for m in (a, b))
+    assert supports_lean_step(ob) and not supports_lean_step(torch.optim.Adam(b.parameters(), foreach=True))
+    pa, pb = list(a.parameters()), list(b.parameters())
+    for i in range(30):
+        x, y = torch.randn(16, 4) * 5, torch.randn(16, 2) * 10
+        for opt in (oa, ob):
+            opt.param_groups[0]["lr"] = 1e-3 * (1 - i / 60)
+        oa.zero_grad()
+        F.mse_loss(a(x), y).backward()
+        torch.nn.utils.clip_grad_norm_(pa, 1.0)
+        oa.step()
+        lean_adam_step(ob, pb, F.mse_loss(b(x), y), clip=1.0)
+    assert max(float((p - q).abs().max()) for p, q in zip(pa, pb)) < 1e-5
+    assert float(ob.state[pb[0]]["step"]) == 30
+    assert pa[0].grad is not None and pb[0].grad is None  # nothing left to zero

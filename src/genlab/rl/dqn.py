@@ -12,8 +12,8 @@ hard copies. The replay buffer is not checkpointed: a resumed run refills it fir
 with the best policy of the periodic validations (``keep_best``, see base.py).
 
 On a net this small the cost of a step is the number of framework calls, not arithmetic: the
-online net sees s and s' in one forward pass, Adam is the fused kernel, the Polyak update one
-foreach call, and an exploring step skips the network (``python -m bench rl --speed``).
+online net sees s and s' in one forward pass, Adam is the fused kernel called directly
+(genlab.train.optim), the Polyak update one foreach call, and an exploring step skips the network (``python -m bench rl --speed``).
 
 The ``book`` preset is the textbook agent: MLP 128-128, buffer 10k, batch 32, MSE, one replay
 (one minibatch update) per *episode*, epsilon *= 0.995 per replay, target copied every 100
@@ -33,6 +33,7 @@ from genlab.rl.base import RL_DEFAULTS, RLConfig, RLRecipe
 from genlab.rl.nets import MLP
 from genlab.rl.replay import ReplayBuffer
 from genlab.rl.schedules import exponential, linear
+from genlab.train.optim import lean_adam_step, supports_lean_step
 
 
 @dataclass
@@ -91,6 +92,7 @@ class DQNRecipe(RLRecipe):
         except RuntimeError:  # a device (or torch < 2.4 on CPU) without the fused kernel
             self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, foreach=True)
         self.params = {k: list(self.nets[k].parameters()) for k in ("q", "target")}
+        self.lean = supports_lean_step(self.opts["q"]) and not self.dist.enabled
         self.buffer = ReplayBuffer(cfg.buffer_size, n_obs)
         self.n_updates, self.last = 0, {"loss": 0.0, "q_mean": 0.0}
 
@@ -133,7 +135,10 @@ class DQNRecipe(RLRecipe):
     def update(self) -> None:
         cfg = self.cfg
         loss, q_mean = self.td_loss(*self.buffer.sample(cfg.batch_size, self.device))
-        self.optimize("q", loss, clip=cfg.grad_clip or None, params=self.params["q"])
+        if self.lean:  # the same fused Adam step without torch.optim's per-call bookkeeping
+            lean_adam_step(self.opts["q"], self.params["q"], loss, clip=cfg.grad_clip or None)
+        else:
+            self.optimize("q", loss, clip=cfg.grad_clip or None, params=self.params["q"])
         self.n_updates += 1
         if cfg.target_update == "polyak":
             with torch.no_grad():
