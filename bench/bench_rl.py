@@ -10,7 +10,7 @@ For each algorithm and seed: train the default (``quick``) preset, then report
   - wall_s, cpu_s and environment steps per second (wall and CPU; training plus evaluations).
 
     python -m bench rl                                 # dqn, reinforce, a2c; seeds 0-4
-    python -m bench rl --algos=dqn --seeds=0,1 --steps=30000
+    python -m bench rl --algos=dqn --seeds=0,1 --steps=30000 --set=eval_every=1000
     python -m bench rl --speed                         # DQN env steps/s: genlab vs SB3 vs the book's design
 
 ``--speed`` (issue 12) trains the DQN contenders of bench/rl_contenders.py at identical
@@ -34,14 +34,15 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.common import pin_threads, save_result, table
+from genlab.config import parse_set_args
 from genlab.train.engine import train
 from genlab.train.runstore import RunStore
 
 SOLVED = 475.0
 
 
-def run_one(algo: str, seed: int, steps: int | None, root: Path) -> dict:
-    overrides = {"seed": seed, "progress": False, "env": "CartPole-v1"}
+def run_one(algo: str, seed: int, steps: int | None, root: Path, extra: dict | None = None) -> dict:
+    overrides = {**(extra or {}), "seed": seed, "progress": False, "env": "CartPole-v1"}
     if steps:
         overrides["steps"] = steps
     t0, c0 = time.perf_counter(), time.process_time()
@@ -101,6 +102,7 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, help="engine steps (default: the preset's)")
     p.add_argument("--out", help="folder for the runs (default: a temporary one)")
     p.add_argument("--result", default="rl", help="name of the JSON file in bench/results")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override for every run")
     p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (wall times then count for little)")
     p.add_argument("--speed", action="store_true", help="race genlab's DQN against SB3's and the book's design instead")
     p.add_argument("--speed-steps", dest="speed_steps", type=int, default=10_000, help="env steps per speed run")
@@ -113,7 +115,8 @@ def main(argv=None) -> None:
         print(f"wrote {save_result('rl_speed', {'settings': settings, 'args': vars(a), **result})}")
         return
     root = Path(a.out or tempfile.mkdtemp(prefix="bench-rl-"))
-    jobs = [(algo, int(seed), a.steps, root) for algo in a.algos.split(",") for seed in a.seeds.split(",")]
+    extra = parse_set_args(a.overrides)
+    jobs = [(algo, int(seed), a.steps, root, extra) for algo in a.algos.split(",") for seed in a.seeds.split(",")]
     if a.jobs > 1:  # runs in parallel processes: CPU seconds and steps per CPU second stay comparable, wall times do not
         with ProcessPoolExecutor(a.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=pin_threads, initargs=(1,)) as pool:
             results = list(pool.map(run_one, *zip(*jobs)))
