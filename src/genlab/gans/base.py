@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from genlab.config import TrainConfig
@@ -94,10 +95,18 @@ class GANRecipe(Recipe):
         if cfg.ema_decay > 0:
             self.nets["g_ema"] = copy.deepcopy(g)
             set_requires_grad(self.nets["g_ema"], False)
-        self.opts = {"g": torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=tuple(cfg.betas)),
+        self.opts = {"g": torch.optim.Adam(self.generator_param_groups(g), lr=cfg.lr, betas=tuple(cfg.betas)),
                      "d": torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas))}
         self.low_coverage_evals = 0  # consecutive evaluations with coverage <= collapse_coverage
         self.d_pinned = 0  # consecutive steps with D right on every image
+
+    def generator_param_groups(self, g: nn.Module) -> list[dict]:
+        """The generator's optimiser parameter groups (StyleGAN slows its mapping network down)."""
+        return [{"params": list(g.parameters())}]
+
+    @property
+    def aux_weight(self) -> float:
+        return float(getattr(self.cfg, "aux_weight", 0.0))
 
     @property
     def num_classes(self) -> int:
@@ -114,15 +123,26 @@ class GANRecipe(Recipe):
         set_requires_grad(D, True)
         use_r1 = cfg.r1_gamma > 0 and step % cfg.r1_every == 0
         real.requires_grad_(use_r1)
-        s_real, s_fake = D(real, y), D(fake.detach(), y)
+        aux = self.aux_weight > 0 and y is not None
+        if aux:  # D's auxiliary classifier learns the classes on real images only
+            s_real, c_real = D(real, y, with_logits=True)
+        else:
+            s_real = D(real, y)
+        s_fake = D(fake.detach(), y)
         d_loss = self.loss.d(s_real, s_fake)
+        if aux:
+            d_loss = d_loss + self.aux_weight * F.cross_entropy(c_real, y)
         if use_r1:
             d_loss = d_loss + 0.5 * cfg.r1_gamma * cfg.r1_every * r1_penalty(s_real, real)
         self.optimize("d", d_loss)
         d_norm = grad_norm(D)
 
         set_requires_grad(D, False)  # G's step needs gradients through D, not for D's weights
-        g_loss = self.loss.g(D(fake, y))
+        if aux:  # ... and G is rewarded when that classifier reads the asked class in its images
+            s_gen, c_gen = D(fake, y, with_logits=True)
+            g_loss = self.loss.g(s_gen) + self.aux_weight * F.cross_entropy(c_gen, y)
+        else:
+            g_loss = self.loss.g(D(fake, y))
         self.optimize("g", g_loss)
         if "g_ema" in self.nets:
             ema_update(self.nets["g_ema"], G, cfg.ema_decay, step)

@@ -1,8 +1,12 @@
 """Chapter 5.3: the class-conditional GAN.
 
-The generator reads a label embedding next to z; the discriminator is a projection
-discriminator (Miyato & Koyama 2018): score = psi(phi(x)) + <embed(y), phi(x)>, so it judges
-whether an image is a real example *of that class*. ``genlab sample RUN --label K`` draws
+The generator reads a label embedding next to z (and, with ``class_bn``, a per-class scale and
+shift in every batch norm); the discriminator is a projection discriminator (Miyato & Koyama
+2018): score = psi(phi(x)) + <embed(y), phi(x)>, so it judges whether an image is a real example
+*of that class*. With ``aux_weight`` > 0 it also has an auxiliary classifier on phi(x) (AC-GAN,
+Odena et al. 2017), trained on real images only, whose cross-entropy on generated images joins
+the generator's loss: the projection alone left 13% of the quick preset's samples read as
+another digit (mostly 2/5/8 -> 3 and 9 -> 7). ``genlab sample RUN --label K`` draws
 digit K; ``evaluate()`` adds ``label_acc``, how often the evaluator reads K in samples asked
 for K.
 """
@@ -15,10 +19,16 @@ from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, ConvGenerator
 
 
+#: genlab's tuned conditional training (presets quick/full): TUNED plus stronger conditioning
+CONDITIONING = {**TUNED, "class_bn": True, "aux_weight": 0.5}
+
+
 @dataclass
 class CGANConfig(GANConfig):
     num_classes: int = 10
     embed_dim: int = 32  # size of the generator's label embedding
+    class_bn: bool = False  # per-class scale and shift in every generator batch norm
+    aux_weight: float = 0.0  # > 0: D also classifies real images, G is rewarded for its class (AC-GAN term)
 
 
 class CGANRecipe(GANRecipe):
@@ -27,15 +37,16 @@ class CGANRecipe(GANRecipe):
     conditional = True
     sample_options = ("label",)
     presets = {
-        # hinge + TTUR (the projection discriminator's loss): label accuracy 0.851 vs 0.84 with the
-        # non-saturating loss at the test budget (600 steps of 32); the quick preset reaches 0.865, FID 45.8,
-        # 10 digits in 226 CPU-s on one thread (the 0.9 target is still missed)
-        "quick": {**TUNED, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
-        "full": {**TUNED, "steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
+        # hinge + TTUR (the projection discriminator's loss), a per-class scale and shift in every generator
+        # batch norm and an auxiliary classifier term (AC-GAN, weight 0.5) on top of the projection. Measured with
+        # `genlab train cgan --preset quick` (1 thread, 1000 samples, 100 per digit): label accuracy 0.927, FID 35.0,
+        # 10 digits in 257 CPU-s; without the two additions 0.865 / FID 45.8, with the auxiliary term alone 0.909 / 38.3
+        "quick": {**CONDITIONING, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
+        "full": {**CONDITIONING, "steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
         "book": {"z_dim": 100, "loss": "bce", "ema_decay": 0.0, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
     }
 
     def make_nets(self):
         cfg = self.cfg
-        return (ConvGenerator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.width, cfg.num_classes, cfg.embed_dim),
-                ConvDiscriminator(cfg.channels, cfg.image_size, cfg.width, cfg.num_classes, cfg.spectral_norm))
+        return (ConvGenerator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.width, cfg.num_classes, cfg.embed_dim, cfg.class_bn),
+                ConvDiscriminator(cfg.channels, cfg.image_size, cfg.width, cfg.num_classes, cfg.spectral_norm, classifier=cfg.aux_weight > 0))

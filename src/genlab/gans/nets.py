@@ -95,33 +95,54 @@ class BookDiscriminator(nn.Module):
         return self.head(self.features(x)).squeeze(1)
 
 
+class ClassBatchNorm2d(nn.Module):
+    """Conditional batch norm: batch statistics shared, scale and shift looked up per class (starting at 1 and 0)."""
+
+    def __init__(self, c: int, num_classes: int):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(c, affine=False)
+        self.gain, self.bias = nn.Embedding(num_classes, c), nn.Embedding(num_classes, c)
+        nn.init.ones_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x, y):
+        return self.bn(x) * self.gain(y)[:, :, None, None] + self.bias(y)[:, :, None, None]
+
+
 class ConvGenerator(nn.Module):
     """z (+ label embedding) -> Linear -> width x base x base, BN, ReLU -> [ConvTranspose(4, stride 2), BN, ReLU]
-    halving the channels at every doubling -> a last ConvTranspose to the image, Tanh (the classic DCGAN)."""
+    halving the channels at every doubling -> a last ConvTranspose to the image, Tanh (the classic DCGAN).
+    With ``class_bn`` (conditional networks) every BN also takes a per-class scale and shift."""
 
-    def __init__(self, z_dim: int = 64, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, embed_dim: int = 32):
+    def __init__(self, z_dim: int = 64, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, embed_dim: int = 32,
+                 class_bn: bool = False):
         super().__init__()
         self.base, n = upsampling_plan(size)
         widths = stage_widths(width, n - 1)
         self.width0 = widths[0]
         self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
         self.fc = nn.Linear(z_dim + (embed_dim if num_classes else 0), widths[0] * self.base**2, bias=False)
-        layers: list[nn.Module] = [nn.BatchNorm2d(widths[0]), nn.ReLU()]
+        norm = (lambda c: ClassBatchNorm2d(c, num_classes)) if class_bn and num_classes else nn.BatchNorm2d
+        layers: list[nn.Module] = [norm(widths[0]), nn.ReLU()]
         for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU()]
+            layers += [nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, bias=False), norm(b), nn.ReLU()]
         self.net = nn.Sequential(*layers, nn.ConvTranspose2d(widths[-1], channels, 4, stride=2, padding=1), nn.Tanh())
 
     def forward(self, z, y=None):
         if self.embed is not None:
             z = torch.cat([z, self.embed(y)], 1)
-        return self.net(self.fc(z).view(len(z), self.width0, self.base, self.base))
+        h = self.fc(z).view(len(z), self.width0, self.base, self.base)
+        for layer in self.net:
+            h = layer(h, y) if isinstance(layer, ClassBatchNorm2d) else layer(h)
+        return h
 
 
 class ConvDiscriminator(nn.Module):
     """[Conv(4, stride 2), LeakyReLU(0.2)] doubling the channels up to ``width`` -> flatten -> Linear,
     spectral-normalised; with ``num_classes`` a projection term <embed(y), features> joins the score."""
 
-    def __init__(self, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, spectral: bool = True):
+    def __init__(self, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, spectral: bool = True,
+                 classifier: bool = False):
         super().__init__()
         _, n = upsampling_plan(size)
         widths = stage_widths(width, n - 1)[::-1]
@@ -133,10 +154,16 @@ class ConvDiscriminator(nn.Module):
         flat = measured_size(self.features, channels, size)
         self.head = sn(nn.Linear(flat, 1))
         self.project = nn.Embedding(num_classes, flat) if num_classes else None  # no spectral norm: it would shrink the class signal
+        self.classifier = nn.Linear(flat, num_classes) if classifier and num_classes else None
 
-    def forward(self, x, y=None):
+    def forward(self, x, y=None, with_logits: bool = False):
+        """One score per image; with ``with_logits`` also the auxiliary classifier's class logits."""
         h = self.features(x)
         score = self.head(h).squeeze(1)
         if self.project is not None:
             score = score + (self.project(y) * h).sum(1)
+        if with_logits:
+            if self.classifier is None:
+                raise GenlabError("this discriminator has no auxiliary classifier (build it with classifier=True)")
+            return score, self.classifier(h)
         return score
