@@ -1,7 +1,8 @@
 """DQN implementations raced by ``python -m bench rl --speed`` (issue 12), all at the same hyper-parameters.
 
-- ``genlab``: genlab's ``dqn`` recipe (preallocated replay arrays, fused Adam, Polyak by one foreach op),
-  driven step by step as the engine drives it, without periodic evaluations;
+- ``genlab``: genlab's ``dqn`` recipe (preallocated replay arrays, fused Adam called directly, Polyak by
+  one foreach op, denormals flushed to zero as genlab's engine sets it), driven step by step as the
+  engine drives it, without periodic evaluations;
 - ``sb3``: Stable-Baselines3's ``DQN`` (a benchmark-only dependency: ``pip install -e .[bench]``);
 - ``book``: the textbook's design, re-created here: a ``deque`` of transition tuples, ``random.sample``
   per update, numpy stacking of the sampled tuples, one network call per action, a Python loop over
@@ -30,8 +31,9 @@ HP = {"gamma": 0.98, "hidden": (128, 128), "lr": 1e-3, "lr_end": 1e-4, "batch_si
 def run_genlab(steps: int, seed: int) -> tuple[int, float]:
     from genlab.registry import get_recipe
     from genlab.train.engine import build_config
-    from genlab.utils.runtime import seed_everything
+    from genlab.utils.runtime import seed_everything, set_threads
 
+    set_threads(1)  # as genlab's engine runs it: 1 thread here, denormals flushed
     cls = get_recipe("dqn")
     cfg = build_config(cls, "quick", {**HP, "steps": steps, "seed": seed, "progress": False})
     seed_everything(seed)
@@ -46,6 +48,7 @@ def run_sb3(steps: int, seed: int) -> tuple[int, float]:
     import gymnasium as gym
     from stable_baselines3 import DQN
 
+    torch.set_flush_denormal(False)  # each contender as shipped (genlab's engine flushes denormals)
     lr, lr_end = HP["lr"], HP["lr_end"]
     model = DQN("MlpPolicy", gym.make(ENV), learning_rate=lambda remaining: lr_end + (lr - lr_end) * remaining,
                 buffer_size=HP["buffer_size"], learning_starts=HP["learning_starts"], batch_size=HP["batch_size"],
@@ -104,6 +107,7 @@ class BookAgent:
 def run_book(steps: int, seed: int) -> tuple[int, float]:
     import gymnasium as gym
 
+    torch.set_flush_denormal(False)
     random.seed(seed), np.random.seed(seed), torch.manual_seed(seed)
     env = gym.make(ENV)
     agent = BookAgent(env.observation_space.shape[0], env.action_space.n)

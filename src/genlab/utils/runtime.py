@@ -16,15 +16,20 @@ def seed_everything(seed: int) -> None:
 
 
 def set_threads(n: int | None = None) -> int:
-    """Pick a thread count on purpose: GENLAB_THREADS, else all cores up to 4.
+    """Pick a thread count on purpose: GENLAB_THREADS, else all cores up to 4; and flush
+    denormal floats to zero.
 
     Small models gain little from more threads, and OpenMP spin-waiting makes extra
-    threads costly when the machine is shared.
+    threads costly when the machine is shared. Denormals (|x| < 1.2e-38, e.g. Adam's second
+    moments of weights that stopped receiving gradient) are 10-20x slower per operation on x86
+    CPUs and never matter to training: a fused Adam step on the DQN's net took 470 us with them
+    and 23 us without.
     """
     if n is None:
         n = int(os.environ.get("GENLAB_THREADS", "0")) or min(4, os.cpu_count() or 1)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+    torch.set_flush_denormal(True)
     return n
 
 
