@@ -41,3 +41,32 @@ def pick_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     return torch.device(name)
+
+
+_POOLS: dict[int, object] = {}
+
+
+def single_thread_pool(workers: int):
+    """A persistent pool of ``workers`` threads in which torch runs single-threaded, to run
+    independent chunks of a batch side by side (on a small net that scales better than
+    splitting every op across cores). The caller's own thread settings are left as they were."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    if workers not in _POOLS:
+        n_main = torch.get_num_threads()
+        ready = threading.Barrier(workers + 1)
+
+        def init():
+            torch.zeros(2).add_(1)  # torch's lazy per-thread init happens now, not later
+            torch.set_num_threads(1)  # this thread's OpenMP/MKL team: 1 thread
+            torch.set_flush_denormal(True)
+            ready.wait()
+
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="genlab-torch", initializer=init)
+        for _ in range(workers):
+            pool.submit(lambda: None)
+        ready.wait()
+        torch.set_num_threads(n_main)  # set_num_threads also changed the process default; put it back
+        _POOLS[workers] = pool
+    return _POOLS[workers]
