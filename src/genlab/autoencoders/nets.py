@@ -65,15 +65,15 @@ def conv_plan(image_size: int) -> int:
 
 
 class ConvEncoder(nn.Module):
-    """Conv(4, stride 2) + ReLU stages (width, 2*width, ...), then Linear -> ReLU -> Linear(out_dim)."""
+    """Conv(4, stride 2) [+ BatchNorm] + ReLU stages (width, 2*width, ...), then Linear -> ReLU -> Linear(out_dim)."""
 
-    def __init__(self, shape: tuple[int, int, int], out_dim: int, width: int = 32, fc: int = 256, cond_dim: int = 0):
+    def __init__(self, shape: tuple[int, int, int], out_dim: int, width: int = 32, fc: int = 256, cond_dim: int = 0, norm: bool = False):
         super().__init__()
         c, h, _ = shape
         stages = conv_plan(h)
         layers, ch = [], c + cond_dim
         for i in range(stages):
-            layers += [nn.Conv2d(ch, width * 2**i, 4, 2, 1), nn.ReLU()]
+            layers += [nn.Conv2d(ch, width * 2**i, 4, 2, 1), *([nn.BatchNorm2d(width * 2**i)] if norm else []), nn.ReLU()]
             ch = width * 2**i
         self.conv = nn.Sequential(*layers)
         side = h >> stages
@@ -88,7 +88,7 @@ class ConvEncoder(nn.Module):
 class ConvDecoder(nn.Module):
     """Mirror of :class:`ConvEncoder`: Linear -> ReLU -> Linear -> transposed convs -> Sigmoid."""
 
-    def __init__(self, latent_dim: int, shape: tuple[int, int, int], width: int = 32, fc: int = 256):
+    def __init__(self, latent_dim: int, shape: tuple[int, int, int], width: int = 32, fc: int = 256, norm: bool = False):
         super().__init__()
         self.shape = tuple(shape)
         c, h, _ = shape
@@ -99,6 +99,8 @@ class ConvDecoder(nn.Module):
         for i in reversed(range(stages)):
             out = width * 2 ** (i - 1) if i > 0 else c
             layers.append(nn.ConvTranspose2d(ch, out, 4, 2, 1))
+            if norm and i > 0:
+                layers.append(nn.BatchNorm2d(out))
             layers.append(nn.ReLU() if i > 0 else nn.Sigmoid())
             ch = out
         self.deconv = nn.Sequential(*layers)
@@ -107,22 +109,22 @@ class ConvDecoder(nn.Module):
         return self.deconv(self.head(z).view(-1, self.ch, self.side, self.side))
 
 
-def make_encoder(arch: str, shape, out_dim: int, hidden=(512, 256), width: int = 32, cond_dim: int = 0) -> nn.Module:
+def make_encoder(arch: str, shape, out_dim: int, hidden=(512, 256), width: int = 32, cond_dim: int = 0, norm: bool = False) -> nn.Module:
     """An image encoder producing ``out_dim`` numbers per image."""
     if arch == "mlp":
         c, h, w = shape
         return MLPEncoder(c * h * w, tuple(hidden), out_dim, cond_dim)
     if arch == "conv":
-        return ConvEncoder(tuple(shape), out_dim, width, cond_dim=cond_dim)
+        return ConvEncoder(tuple(shape), out_dim, width, cond_dim=cond_dim, norm=norm)
     raise GenlabError(f"unknown arch '{arch}'; choose one of: {', '.join(ARCHS)}")
 
 
-def make_decoder(arch: str, latent_dim: int, shape, hidden=(512, 256), width: int = 32) -> nn.Module:
+def make_decoder(arch: str, latent_dim: int, shape, hidden=(512, 256), width: int = 32, norm: bool = False) -> nn.Module:
     """A decoder from ``latent_dim`` numbers to images in [0, 1] of ``shape``."""
     if arch == "mlp":
         return MLPDecoder(latent_dim, tuple(hidden), tuple(shape))
     if arch == "conv":
-        return ConvDecoder(latent_dim, tuple(shape), width)
+        return ConvDecoder(latent_dim, tuple(shape), width, norm=norm)
     raise GenlabError(f"unknown arch '{arch}'; choose one of: {', '.join(ARCHS)}")
 
 
