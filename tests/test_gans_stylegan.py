@@ -28,10 +28,12 @@ def test_stylegan_learns_digits(style_run):
 
     ev = json.loads((style_run / "eval.json").read_text())
     noise = sample_quality(torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
-    # Measured at this budget with the tuned quick preset (hinge, TTUR, mixing 0.5): FID 387 (coverage 8), 533
-    # (coverage 5) and 586 on three machines/environments, against noise at ~750 (coverage 1): this short run is
-    # sensitive to the environment's floating-point details, so the bar asks for clear learning, not a figure.
-    assert ev["fid"] < 0.85 * noise["fid"], (ev["fid"], noise["fid"])
+    # Measured at this budget (300 steps of 32) with the quick preset's minibatch-stddev discriminator: FID 454
+    # (coverage 4) in the bench loop and a passing engine run, against noise at ~750 (coverage 1); without the
+    # feature 551 (coverage 5) and 387-586 across environments. Short runs are sensitive to the environment's
+    # floating-point details, so the bar keeps a margin; the quick preset (1500 steps of 64) reaches FID 218-253,
+    # coverage 9.
+    assert ev["fid"] < 0.75 * noise["fid"], (ev["fid"], noise["fid"])
     assert ev["coverage"] >= 3
 
 

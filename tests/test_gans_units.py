@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from genlab.errors import GenlabError
 from genlab.gans.losses import get_loss, r1_penalty
-from genlab.gans.nets import BookDiscriminator, BookGenerator, ConvDiscriminator, ConvGenerator, upsampling_plan
+from genlab.gans.nets import BookDiscriminator, BookGenerator, ConvDiscriminator, ConvGenerator, minibatch_stddev, upsampling_plan
 from genlab.gans.strokes import stroke_thickness, thin_bold_split
 
 
@@ -59,6 +59,18 @@ def test_networks_fit_any_channels_and_size(channels, size):
     assert d(x, y).shape == (2,)
     assert BookDiscriminator(channels, size)(x).shape == (2,)
     assert BookGenerator(16, channels, size)(torch.randn(2, 16)).shape == x.shape
+
+
+def test_conditioning_options_and_minibatch_stddev():
+    g = ConvGenerator(16, 1, 28, width=32, num_classes=10, class_bn=True)
+    d = ConvDiscriminator(1, 28, width=32, num_classes=10, classifier=True, mbstd_group=4)
+    y = torch.arange(8) % 10
+    score, logits = d(g(torch.randn(8, 16), y), y, with_logits=True)
+    assert score.shape == (8,) and logits.shape == (8, 10)
+    assert d(torch.zeros(3, 1, 28, 28), y[:3]).shape == (3,)  # a batch the group does not divide is one group
+    same, varied = torch.ones(8, 5, 2, 2), torch.randn(8, 5, 2, 2)
+    assert minibatch_stddev(same, 4)[:, -1].abs().max() < 1e-3 < minibatch_stddev(varied, 4)[:, -1].min()
+    assert minibatch_stddev(varied, 4).shape == (8, 6, 2, 2)
 
 
 def test_unsupported_image_size_is_a_clear_error():
