@@ -34,6 +34,7 @@ from genlab.autoencoders.losses import bernoulli_nll, elbo_loss, gaussian_log_pr
 from genlab.autoencoders.nets import GaussianEncoder, make_decoder, make_encoder, reparameterize
 from genlab.errors import GenlabError
 from genlab.metrics.likelihood import iwae_nll
+from genlab.train.optim import ema_update
 
 ACTIVE_KL = 0.01  # a latent dimension is "active" when its mean KL exceeds this (nats)
 
@@ -97,15 +98,6 @@ class VAERecipe(AutoencoderRecipe):
         """The network that encodes, decodes and samples: the EMA of the weights when ``ema_decay`` > 0."""
         return self.nets.get("ema", self.nets["model"])
 
-    def update_ema(self, step: int) -> None:
-        """EMA with a warm-up, so that short runs are not dominated by the random initial weights."""
-        if "ema" in self.nets:
-            decay = min(self.cfg.ema_decay, (1 + step) / (10 + step))
-            ema, model = self.nets["ema"], self.nets["model"]
-            torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
-            for be, b in zip(ema.buffers(), model.buffers()):
-                be.copy_(b)
-
     def condition(self, y):
         """The decoder/encoder condition for labels ``y`` (none for the unconditional VAE)."""
         return None
@@ -117,7 +109,8 @@ class VAERecipe(AutoencoderRecipe):
         mu, logvar = model.encode(x, c)
         terms = elbo_loss(model.decode(reparameterize(mu, logvar), c), x, mu, logvar, self.cfg.beta)
         self.optimize("model", terms["loss"])
-        self.update_ema(step)
+        if "ema" in self.nets:
+            ema_update(self.nets["ema"], model, self.cfg.ema_decay, step)
         return terms
 
     def encode(self, x, y=None):

@@ -26,6 +26,7 @@ from genlab.diffusion.samplers import PREDICTIONS, SAMPLERS, Denoiser, sample
 from genlab.diffusion.schedules import NoiseSchedule
 from genlab.diffusion.unet import UNet
 from genlab.errors import GenlabError
+from genlab.train.optim import ema_update
 from genlab.train.recipe import Recipe
 
 EVAL_SEED = 2024
@@ -106,15 +107,8 @@ class DDPMRecipe(Recipe):
         target = noise if cfg.prediction == "eps" else self.schedule.v_from(x0, t, noise)
         loss = F.mse_loss(model(xt, t, labels), target)
         self.optimize("model", loss, clip=cfg.grad_clip)
-        self._update_ema(step)
+        ema_update(self.nets["ema"], self.nets["model"], self.cfg.ema_decay, step)
         return {"loss": loss}
-
-    @torch.no_grad()
-    def _update_ema(self, step: int):
-        """EMA with a warm-up, so that short runs are not dominated by the random initial weights."""
-        decay = min(self.cfg.ema_decay, (1 + step) / (10 + step))
-        ema = list(self.nets["ema"].parameters())
-        torch._foreach_lerp_(ema, list(self.nets["model"].parameters()), 1 - decay)
 
     # -- sampling ---------------------------------------------------------------------
     def denoiser(self, labels=None, guidance: float = 1.0, bf16: bool | None = None) -> Denoiser:

@@ -20,6 +20,7 @@ from genlab.config import TrainConfig
 from genlab.data.datasets import MNIST_CLASSES
 from genlab.errors import GenlabError
 from genlab.gans.losses import get_loss, r1_penalty
+from genlab.train.optim import ema_update
 from genlab.train.recipe import Recipe
 
 COVERAGE_SEED = 424242  # the fixed noise batch whose class coverage is tracked during training
@@ -67,15 +68,6 @@ def grad_norm(module: nn.Module) -> torch.Tensor:
 
 
 @torch.no_grad()
-def ema_update(ema: nn.Module, model: nn.Module, decay: float, step: int) -> None:
-    """Exponential moving average of the weights (with a warm-up, so early samples are not stale)."""
-    d = min(decay, (1 + step) / (10 + step))
-    for pe, p in zip(ema.parameters(), model.parameters()):
-        pe.lerp_(p, 1 - d)
-    for be, b in zip(ema.buffers(), model.buffers()):
-        be.copy_(b)
-
-
 class GANRecipe(Recipe):
     family = "gan"
     Config = GANConfig

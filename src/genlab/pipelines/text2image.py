@@ -61,9 +61,10 @@ from genlab.data.datasets import MNIST_CLASSES
 from genlab.diffusion.samplers import PREDICTIONS, Denoiser, sample as diffusion_sample
 from genlab.diffusion.schedules import NoiseSchedule
 from genlab.errors import GenlabError
-from genlab.gans.base import ema_update, set_requires_grad
+from genlab.gans.base import set_requires_grad
 from genlab.gans.cyclegan import PatchDiscriminator
 from genlab.gans.losses import get_loss
+from genlab.train.optim import ema_update
 from genlab.pipelines.t2i_stages import MAPPERS, Refiner, TextUNet, make_mapper
 from genlab.train.recipe import Recipe
 

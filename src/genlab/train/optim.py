@@ -1,4 +1,5 @@
-"""A lean optimiser step for tiny networks, where per-call Python bookkeeping is the cost.
+"""Weight-update helpers shared by the recipes: the EMA of a network's weights, and a lean
+optimiser step for tiny networks, where per-call Python bookkeeping is the cost.
 
 ``lean_adam_step`` does what ``zero_grad(); loss.backward(); clip_grad_norm_(); opt.step()`` does
 for a ``torch.optim.Adam(fused=True)`` on one device, with the same fused kernel and the same
@@ -11,6 +12,18 @@ hook or profiler bookkeeping. On the DQN's 128-128 MLP that is about a quarter o
 from __future__ import annotations
 
 import torch
+from torch import nn
+
+
+@torch.no_grad()
+def ema_update(ema: nn.Module, model: nn.Module, decay: float, step: int) -> None:
+    """Exponential moving average of ``model``'s weights into ``ema``, with a warm-up
+    (decay <= (1 + step) / (10 + step)) so that short runs are not dominated by the random
+    initial weights; buffers (batch-norm statistics) are copied."""
+    d = min(decay, (1 + step) / (10 + step))
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - d)
+    for be, b in zip(ema.buffers(), model.buffers()):
+        be.copy_(b)
 
 
 def lean_adam_step(opt: torch.optim.Adam, params: list[torch.Tensor], loss: torch.Tensor, clip: float | None = None) -> None:
