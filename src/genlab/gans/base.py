@@ -67,7 +67,6 @@ def grad_norm(module: nn.Module) -> torch.Tensor:
     return torch.stack(grads).norm() if grads else torch.zeros(())
 
 
-@torch.no_grad()
 class GANRecipe(Recipe):
     family = "gan"
     Config = GANConfig
