@@ -1,5 +1,7 @@
 """Few-shot benchmark on Omniglot (issue 8).
 
+0. How hard the runs are: Lake et al.'s nearest-neighbour baseline by modified Hausdorff
+   distance (no learning; 38.8% error on the official runs) on the same 20 runs.
 1. The default few-shot model (``protonet --preset full``), trained only on the shipped
    background sets minus the two held-out alphabets: training time, error on 20 one-shot runs
    in Lake et al.'s format built from the held-out alphabets (the official evaluation runs
@@ -10,7 +12,7 @@
     python -m bench fewshot                              # the acceptance run (about 30 min on 2 cores)
     python -m bench fewshot --default-steps=600 --compare-steps=150 --episodes=100   # shortened
 
-With ``--runs-dir DIR`` part 1 is also scored on the official runs (DIR/run01..run20).
+With ``--runs-dir DIR`` parts 0 and 1 are also scored on the official runs (DIR/run01..run20).
 Results go to bench/results/fewshot.json.
 """
 
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from bench.common import pin_threads, save_result, table
 from genlab.fewshot.base import EVAL_SEED, mean_ci95
-from genlab.fewshot.benchmark import evaluate_omniglot_runs, write_omniglot_runs
+from genlab.fewshot.benchmark import evaluate_omniglot_runs, mhd_runs_error, write_omniglot_runs
 from genlab.fewshot.episodes import iter_episodes
 from genlab.train.engine import load_run, train
 
@@ -58,13 +60,21 @@ def main(argv: list[str]) -> None:
     p.add_argument("--compare-steps", type=int, default=300, help="steps of each model in the comparisons")
     p.add_argument("--episodes", type=int, default=600, help="held-out episodes per evaluation")
     p.add_argument("--runs-dir", help="official one-shot runs (run01..run20), if you have them")
-    p.add_argument("--skip", default="", help="comma list of parts to skip: default, maml, baseline")
+    p.add_argument("--skip", default="", help="comma list of parts to skip: mhd, default, maml, baseline")
     a = p.parse_args(argv)
     threads = pin_threads()
     skip = set(a.skip.split(","))
     root = Path(tempfile.mkdtemp(prefix="bench-fewshot-"))
     fixture = write_omniglot_runs(root / "runs")
     result = {"settings": {**threads, **vars(a)}}
+
+    if "mhd" not in skip:  # how hard the fixture is: this baseline gives 38.8% on the official runs
+        row = {"model": "nearest neighbour, modified Hausdorff", "fixture_runs_error": round(mhd_runs_error(fixture)["mean_error"], 2),
+               "official_published": 38.8}
+        if a.runs_dir:
+            row["official_runs_error"] = round(mhd_runs_error(a.runs_dir)["mean_error"], 2)
+        result["mhd_baseline"] = row
+        print(table([row]), flush=True)
 
     if "default" not in skip:
         over = {"eval_episodes": a.episodes, **({"steps": a.default_steps} if a.default_steps else {})}

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from genlab.errors import GenlabError
-from genlab.fewshot.benchmark import read_run, write_omniglot_runs
+from genlab.fewshot.benchmark import mhd_runs_error, modified_hausdorff, read_run, write_omniglot_runs
 from genlab.fewshot.episodes import HOLDOUT_ALPHABETS, FewShotData, iter_episodes, load_fewshot_data, step_generator
 from genlab.fewshot.maml import MAMLNet, inner_loop
 from genlab.fewshot.nets import Conv4, prototypes, sq_euclidean_logits
@@ -127,6 +127,20 @@ def test_fixture_runs_have_the_official_format(tmp_path):
     assert a.mean() > 128  # white background, black ink
     training, pairs = read_run(root, "run01")
     assert len(training) == 20 and len(pairs) == 20 and sorted(c for _, c in pairs) == list(range(20))
+
+
+def test_modified_hausdorff_baseline(tmp_path):
+    a, b = torch.tensor([[0.0, 0.0], [0.0, 1.0]]), torch.tensor([[0.0, 0.0], [0.0, 3.0]])
+    assert modified_hausdorff(a, a) == 0.0
+    assert modified_hausdorff(a, b) == modified_hausdorff(b, a) == 1.0  # max(mean(0, 1), mean(0, 2))
+    root = write_omniglot_runs(tmp_path / "runs", n_runs=2)
+    for run in ("run01", "run02"):  # test items replaced by their class's own training image: no errors
+        for test, c in read_run(root, run)[1]:
+            test.write_bytes(read_run(root, run)[0][c].read_bytes())
+    assert mhd_runs_error(root)["mean_error"] == 0.0
+    Image.fromarray(np.full((105, 105), 255, np.uint8)).save(root / "run01" / "test" / "item01.png")
+    with pytest.raises(GenlabError, match="no ink"):
+        mhd_runs_error(root)
 
 
 def _png(path, value=0):
