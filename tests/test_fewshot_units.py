@@ -32,6 +32,8 @@ def test_omniglot_split_by_alphabet(omniglot):
     assert rot.n_classes == 4 * train.n_classes and len(rot) == 4 * len(train)
     first = rot.members[train.n_classes][0]  # class 0 turned by 90 degrees
     assert torch.equal(rot.x[first], torch.rot90(train.x[train.members[0][0]], 1, dims=(1, 2)))
+    every, none = load_fewshot_data("omniglot", 28, 1, holdout=())  # for the official runs: train on all eight
+    assert every.n_classes == 242 and none.n_classes == 0
 
 
 @pytest.mark.parametrize("ways,shots,queries", [(5, 1, 15), (20, 5, 3), (3, 2, 0)])

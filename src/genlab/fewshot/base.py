@@ -106,6 +106,8 @@ class FewShotRecipe(Recipe):
     def evaluate_episodes(self, ways: int = 5, shots: int = 1, episodes: int = 600, queries: int | None = None, seed: int = EVAL_SEED) -> dict:
         """Accuracy (percent) with a 95% confidence interval on held-out classes."""
         test = self.pools[1]
+        if not test.n_classes:
+            raise GenlabError("this run held out no classes (trained with an empty holdout): score it on one-shot runs with --omniglot-runs DIR")
         if queries is None:  # 15 per class, fewer when the ways-th largest class is smaller
             kth = int(test.counts.sort(descending=True).values[min(ways, test.n_classes) - 1])
             queries = max(1, min(15, kth - shots))
@@ -119,7 +121,8 @@ class FewShotRecipe(Recipe):
         alphabets of at least 20 characters."""
         from genlab.fewshot.benchmark import evaluate_omniglot_runs, write_omniglot_runs
 
-        if self.cfg.data != "omniglot" or int(torch.bincount(self.pools[1].groups).min()) < 20:
+        held_out = self.pools[1]
+        if self.cfg.data != "omniglot" or not held_out.n_classes or int(torch.bincount(held_out.groups).min()) < 20:
             return None
         if self._runs is None:
             self._runs = tempfile.TemporaryDirectory(prefix="genlab-oneshot-runs-")
