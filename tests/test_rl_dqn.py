@@ -124,7 +124,28 @@ def test_lean_adam_step_matches_torch_adam():
         F.mse_loss(a(x), y).backward()
         torch.nn.utils.clip_grad_norm_(pa, 1.0)
         oa.step()
-        lean_adam_step(ob, pb, F.mse_loss(b(x), y), clip=1.0)
-    assert max(float((p - q).abs().max()) for p, q in zip(pa, pb)) < 1e-5
+        lean_adam_step(ob, pb, torch.autograd.grad(F.mse_loss(b(x), y), pb), clip=1.0)
+    assert max(float((p - q).detach().abs().max()) for p, q in zip(pa, pb)) < 1e-5
     assert float(ob.state[pb[0]]["step"]) == 30
     assert pa[0].grad is not None and pb[0].grad is None  # nothing left to zero
+
+
+@pytest.mark.parametrize("double,loss", [(True, "huber"), (False, "mse")])
+def test_written_out_gradients_equal_autograd(double, loss):
+    """The DQN's update without autograd (td_gradients, MLP.relu_backward) gives autograd's loss and gradients."""
+    import torch
+
+    from genlab.registry import get_recipe
+    from genlab.train.engine import build_config
+
+    cls = get_recipe("dqn")
+    recipe = cls(build_config(cls, "quick", {"double": double, "loss": loss, "batch_size": 48}), "cpu")
+    assert recipe.lean
+    g = torch.Generator().manual_seed(0)
+    obs, next_obs = torch.randn(48, 4, generator=g) * 2, torch.randn(48, 4, generator=g) * 2
+    batch = (obs, torch.randint(0, 2, (48,), generator=g), torch.rand(48, generator=g) * 5, next_obs, (torch.rand(48, generator=g) < 0.2).float())
+    loss_a, q_a = recipe.td_loss(*batch)
+    grads_a = torch.autograd.grad(loss_a, recipe.params["q"])
+    loss_m, q_m, grads_m = recipe.td_gradients(*batch)
+    assert torch.equal(loss_a, loss_m) and torch.equal(q_a, q_m)
+    assert max(float((a - m).abs().max()) for a, m in zip(grads_a, grads_m)) < 1e-6

@@ -12,8 +12,12 @@ hard copies. The replay buffer is not checkpointed: a resumed run refills it fir
 with the best policy of the periodic validations (``keep_best``, see base.py).
 
 On a net this small the cost of a step is the number of framework calls, not arithmetic: the
-online net sees s and s' in one forward pass, Adam is the fused kernel called directly
-(genlab.train.optim), the Polyak update one foreach call, and an exploring step skips the network (``python -m bench rl --speed``).
+online net sees s and s' in one forward pass, the gradients are written out (the chain rule
+through the ReLU MLP, ``td_gradients``: no autograd graph), Adam is the fused kernel called
+directly (genlab.train.optim), the Polyak update one foreach call, and an exploring step skips
+the network (``python -m bench rl --speed``). ``td_loss`` is the same loss through autograd, for
+the other cases (another optimiser, another activation, DDP: its gradient averaging hooks into
+autograd).
 
 The ``book`` preset is the textbook agent: MLP 128-128, buffer 10k, batch 32, MSE, one replay
 (one minibatch update) per *episode*, epsilon *= 0.995 per replay, target copied every 100
@@ -94,7 +98,7 @@ class DQNRecipe(RLRecipe):
         except RuntimeError:  # a device (or torch < 2.4 on CPU) without the fused kernel
             self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, foreach=True)
         self.params = {k: list(self.nets[k].parameters()) for k in ("q", "target")}
-        self.lean = supports_lean_step(self.opts["q"]) and not self.dist.enabled
+        self.lean = supports_lean_step(self.opts["q"]) and self.nets["q"].relu and not self.dist.enabled
         self.buffer = ReplayBuffer(cfg.buffer_size, n_obs)
         self.n_updates, self.last = 0, {"loss": 0.0, "q_mean": 0.0}
 
@@ -115,31 +119,54 @@ class DQNRecipe(RLRecipe):
         actions = q.argmax(1).cpu().numpy()
         return actions if greedy else np.where(explore, random_actions, actions)
 
+    @torch.no_grad()
+    def td_target(self, rewards, next_obs, terminated, online_next=None):
+        """y = r + gamma (1 - terminated) V(s'); Double DQN picks the action by the online net's ``online_next``."""
+        next_q = self.nets["target"](next_obs)
+        if self.cfg.double:
+            next_v = next_q.gather(1, online_next.argmax(1, keepdim=True)).squeeze(1)
+        else:
+            next_v = next_q.max(1).values
+        return rewards + self.cfg.gamma * (1.0 - terminated) * next_v
+
     def td_loss(self, obs, actions, rewards, next_obs, terminated):
         """Loss of one minibatch and the mean Q estimate."""
-        q_net, target = self.nets["q"], self.nets["target"]
+        q_net = self.nets["q"]
         if self.cfg.double:  # one forward pass of the online net over s and s'
             q_all = q_net(torch.cat([obs, next_obs]))
             q_all, online_next = q_all[: len(obs)], q_all[len(obs):].detach()
         else:
-            q_all = q_net(obs)
+            q_all, online_next = q_net(obs), None
         q = q_all.gather(1, actions[:, None]).squeeze(1)
-        with torch.no_grad():
-            next_q = target(next_obs)
-            if self.cfg.double:
-                next_v = next_q.gather(1, online_next.argmax(1, keepdim=True)).squeeze(1)
-            else:
-                next_v = next_q.max(1).values
-            y = rewards + self.cfg.gamma * (1.0 - terminated) * next_v
+        y = self.td_target(rewards, next_obs, terminated, online_next)
         loss = F.smooth_l1_loss(q, y) if self.cfg.loss == "huber" else F.mse_loss(q, y)
         return loss, q.mean()
 
+    @torch.no_grad()
+    def td_gradients(self, obs, actions, rewards, next_obs, terminated):
+        """What ``td_loss`` computes, plus its gradients, without autograd (``MLP.relu_backward``):
+        dloss/dq = clamp(q - y, -1, 1) / B for the Huber loss, 2 (q - y) / B for the MSE, at the
+        actions taken and 0 elsewhere. The same numbers as autograd (a test checks)."""
+        q_net, n = self.nets["q"], len(obs)
+        outs = q_net.relu_forward(torch.cat([obs, next_obs]) if self.cfg.double else obs)
+        q_all = outs[-1][:n]
+        q = q_all.gather(1, actions[:, None]).squeeze(1)
+        y = self.td_target(rewards, next_obs, terminated, outs[-1][n:] if self.cfg.double else None)
+        if self.cfg.loss == "huber":
+            loss, dq = F.smooth_l1_loss(q, y), (q - y).clamp_(-1.0, 1.0).div_(n)
+        else:
+            loss, dq = F.mse_loss(q, y), (q - y).mul_(2.0 / n)
+        grad_q = torch.zeros_like(q_all).scatter_(1, actions[:, None], dq[:, None])
+        return loss, q.mean(), q_net.relu_backward([o[:n] for o in outs], grad_q)
+
     def update(self) -> None:
         cfg = self.cfg
-        loss, q_mean = self.td_loss(*self.buffer.sample(cfg.batch_size, self.device))
-        if self.lean:  # the same fused Adam step without torch.optim's per-call bookkeeping
-            lean_adam_step(self.opts["q"], self.params["q"], loss, clip=cfg.grad_clip or None)
+        batch = self.buffer.sample(cfg.batch_size, self.device)
+        if self.lean:  # the same fused Adam step without torch.optim's (nor autograd's) per-call bookkeeping
+            loss, q_mean, grads = self.td_gradients(*batch)
+            lean_adam_step(self.opts["q"], self.params["q"], grads, clip=cfg.grad_clip or None)
         else:
+            loss, q_mean = self.td_loss(*batch)
             self.optimize("q", loss, clip=cfg.grad_clip or None, params=self.params["q"])
         self.n_updates += 1
         if cfg.target_update == "polyak":

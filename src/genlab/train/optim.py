@@ -1,12 +1,13 @@
 """Weight-update helpers shared by the recipes: the EMA of a network's weights, and a lean
 optimiser step for tiny networks, where per-call Python bookkeeping is the cost.
 
-``lean_adam_step`` does what ``zero_grad(); loss.backward(); clip_grad_norm_(); opt.step()`` does
-for a ``torch.optim.Adam(fused=True)`` on one device, with the same fused kernel and the same
-optimiser state (so checkpoints and ``state_dict`` are unchanged), but without the generic
-machinery: gradients come from ``torch.autograd.grad`` (nothing to zero), clipping is folded
-into the kernel's ``grad_scale`` (grad / max(1, norm / clip)), and there is no per-call grouping,
-hook or profiler bookkeeping. On the DQN's 128-128 MLP that is about a quarter of an update.
+``lean_adam_step`` does what ``clip_grad_norm_(); opt.step()`` does for a
+``torch.optim.Adam(fused=True)`` on one device, given the gradients as a list (from
+``torch.autograd.grad`` or written out, nothing stored in ``.grad`` to zero), with the same fused
+kernel and the same optimiser state (so checkpoints and ``state_dict`` are unchanged), but
+without the generic machinery: clipping is folded into the kernel's ``grad_scale``
+(grad / max(1, norm / clip)), and there is no per-call grouping, hook or profiler bookkeeping.
+On the DQN's 128-128 MLP that is about a quarter of an update.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float, step: int) -> Non
         be.copy_(b)
 
 
-def lean_adam_step(opt: torch.optim.Adam, params: list[torch.Tensor], loss: torch.Tensor, clip: float | None = None) -> None:
-    """One Adam step on ``params`` (the optimiser's only param group) from ``loss``."""
+@torch.no_grad()
+def lean_adam_step(opt: torch.optim.Adam, params: list[torch.Tensor], grads: list[torch.Tensor], clip: float | None = None) -> None:
+    """One Adam step on ``params`` (the optimiser's only param group) with their gradients ``grads``."""
     group = opt.param_groups[0]
-    grads = list(torch.autograd.grad(loss, params))
     if not opt.state:  # the first step creates the state the ordinary way
         for p, g in zip(params, grads):
             p.grad = g
