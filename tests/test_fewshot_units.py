@@ -190,3 +190,20 @@ def test_folder_and_mnist_pools_hold_out_whole_classes(tmp_path):
     with pytest.raises(GenlabError, match="not in the shipped"):
         load_fewshot_data("omniglot", 28, 1, holdout=("Klingon",))
     assert isinstance(train, FewShotData)
+
+
+def test_protonet_ensemble_adds_up_its_members_distances():
+    from genlab.registry import get_recipe
+    from genlab.train.engine import build_config
+
+    cls = get_recipe("protonet")
+    recipe = cls(build_config(cls, "quick", {"ensemble": 2}), "cpu")
+    g = torch.Generator().manual_seed(0)
+    sx, sy, qx = torch.rand(6, 1, 28, 28, generator=g), torch.tensor([2, 0, 1, 0, 1, 2]), torch.rand(4, 1, 28, 28, generator=g)
+    with recipe.inference(), torch.no_grad():
+        parts = [recipe.episode_logits(m, sx, sy, qx, 3) for m in recipe.members]
+        total = recipe.classify(sx, sy, qx, 3)
+    assert len(parts) == 2 and not torch.allclose(parts[0], parts[1])  # two differently initialised encoders
+    assert torch.allclose(total, parts[0] + parts[1], rtol=1e-4, atol=1e-3)
+    with pytest.raises(GenlabError, match="ensemble must be at least 1"):
+        cls(build_config(cls, "quick", {"ensemble": 0}), "cpu")

@@ -41,6 +41,19 @@ class Conv4(nn.Module):
         return self.blocks[-1][0].out_channels * side * side
 
 
+class Ensemble(nn.Module):
+    """Encoders trained side by side, each with its own loss (so they stay independent), whose
+    embeddings are concatenated at test time: a squared distance on the concatenation is the sum
+    of the members' squared distances, so the members' logits add up."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([m(x) for m in self.members], 1)
+
+
 def prototypes(emb: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
     """Mean embedding per class, for support sets in ANY order (scatter by label, no sorting)."""
     sums = emb.new_zeros(n_classes, emb.shape[1]).index_add_(0, labels, emb)

@@ -4,7 +4,10 @@ A Conv-4 encoder embeds the images; each class prototype is the mean embedding o
 images (built by scattering on the labels, so the support set may come in any order: the
 book's version needed it sorted and left ``support_labels`` undefined); a query's logits are
 minus its squared euclidean distances to the prototypes. Training on episodes with more ways
-than at test time helps (the paper trains 60-way on Omniglot).
+than at test time helps (the paper trains 60-way on Omniglot). With ``ensemble`` N, N encoders
+from different initialisations train side by side, each on its own episodes with its own loss,
+and their distances add up at test time (2 x 1500 steps beat 1 x 3000 by 3 points of one-shot
+error on 100 held-out runs).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from genlab.errors import GenlabError
 from genlab.fewshot.base import FewShotConfig, FewShotRecipe
-from genlab.fewshot.nets import Conv4, prototypes, sq_euclidean_logits
+from genlab.fewshot.nets import Conv4, Ensemble, prototypes, sq_euclidean_logits
 
 
 @dataclass
@@ -23,6 +27,7 @@ class ProtoNetConfig(FewShotConfig):
     hidden: int = 64
     pool_last: bool = True  # False: 3x3x64 embeddings (keeps where the strokes are)
     lr_decay_every: int = 0  # halve the learning rate every this many steps (0: never)
+    ensemble: int = 1  # encoders trained side by side from different initialisations; their distances add up
 
 
 class ProtoNetRecipe(FewShotRecipe):
@@ -31,17 +36,20 @@ class ProtoNetRecipe(FewShotRecipe):
     presets = {
         "quick": {"steps": 300, "ways": 20, "shots": 1, "queries": 5, "lr": 1e-3, "eval_episodes": 200},
         # the default few-shot model, for Lake et al.'s official runs: trained on all eight shipped
-        # alphabets (their alphabets are none of these), 60-way episodes, half of them drawn from
-        # one alphabet (the benchmark tells apart characters of one alphabet), affine
-        # augmentation, a halving learning rate; 3000 steps, 27 minutes on 2 cores. The fewshot
-        # bench trains it with the two alphabets held out, to score it on runs built from them.
-        "full": {"steps": 3000, "ways": 60, "shots": 1, "queries": 5, "lr": 1e-3, "affine": 0.5, "hard": 0.5,
-                 "lr_decay_every": 1000, "eval_episodes": 600, "holdout": ()},
+        # alphabets (their alphabets are none of these), two encoders, 60-way episodes, half of
+        # them drawn from one alphabet (the benchmark tells apart characters of one alphabet),
+        # affine augmentation, a halving learning rate; 1500 steps, about 27 minutes on 2 cores.
+        # The fewshot bench trains it with two alphabets held out, to score it on runs built from them.
+        "full": {"steps": 1500, "ensemble": 2, "ways": 60, "shots": 1, "queries": 5, "lr": 1e-3, "affine": 0.5, "hard": 0.5,
+                 "lr_decay_every": 500, "eval_episodes": 600, "holdout": ()},
         "book": {"steps": 2000, "ways": 5, "shots": 1, "queries": 15, "lr": 1e-3, "rotations": False},
     }
 
     def build(self):
-        enc = Conv4(self.cfg.channels, self.cfg.hidden, pool_last=self.cfg.pool_last).to(self.device)
+        if self.cfg.ensemble < 1:
+            raise GenlabError(f"ensemble must be at least 1 (encoders), got {self.cfg.ensemble}")
+        members = [Conv4(self.cfg.channels, self.cfg.hidden, pool_last=self.cfg.pool_last) for _ in range(self.cfg.ensemble)]
+        enc = (members[0] if len(members) == 1 else Ensemble(members)).to(self.device)
         self.nets["encoder"] = enc
         self.opts["encoder"] = torch.optim.Adam(enc.parameters(), lr=self.cfg.lr)
 
@@ -49,20 +57,30 @@ class ProtoNetRecipe(FewShotRecipe):
         every = self.cfg.lr_decay_every
         return self.cfg.lr * (0.5 ** (step // every) if every else 1.0)
 
-    def logits(self, support_x, support_y, query_x, ways):
+    @property
+    def members(self) -> list[torch.nn.Module]:
         enc = self.nets["encoder"]
-        emb = enc(torch.cat([support_x, query_x]))
-        protos = prototypes(emb[: len(support_x)], support_y, ways)
-        return sq_euclidean_logits(emb[len(support_x):], protos)
+        return list(enc.members) if isinstance(enc, Ensemble) else [enc]
+
+    @staticmethod
+    def episode_logits(encoder, support_x, support_y, query_x, ways) -> torch.Tensor:
+        emb = encoder(torch.cat([support_x, query_x]))
+        return sq_euclidean_logits(emb[len(support_x):], prototypes(emb[: len(support_x)], support_y, ways))
 
     def train_step(self, batch, step):
-        ep = self.train_episode(step)
+        """One episode per encoder (drawn in turn from the step's generator), one loss each."""
+        g = self.generator(step)
         for group in self.opts["encoder"].param_groups:
             group["lr"] = self.lr_at(step)
-        logits = self.logits(ep.support_x, ep.support_y, ep.query_x, ep.ways)
-        loss = F.cross_entropy(logits, ep.query_y)
+        losses, accs = [], []
+        for member in self.members:
+            ep = self.train_episode(step, g)
+            logits = self.episode_logits(member, ep.support_x, ep.support_y, ep.query_x, ep.ways)
+            losses.append(F.cross_entropy(logits, ep.query_y))
+            accs.append((logits.argmax(1) == ep.query_y).float().mean())
+        loss = sum(losses) / len(losses)
         self.optimize("encoder", loss)
-        return {"loss": loss, "acc": (logits.argmax(1) == ep.query_y).float().mean()}
+        return {"loss": loss, "acc": sum(accs) / len(accs)}
 
     @torch.no_grad()
     def classify(self, support_x, support_y, query_x, ways):
