@@ -69,24 +69,31 @@ def list_runs(folder) -> tuple[Path, list[str]]:
     return root, runs
 
 
+def score_runs(folder, predict) -> dict:
+    """Error (percent) on every run in ``folder``, mean and per run; ``predict(training_paths,
+    test_paths)`` returns the index of the predicted training image for each test image."""
+    root, runs = list_runs(folder)
+    per_run = {}
+    for run in runs:
+        training, pairs = read_run(root, run)
+        predicted = np.asarray(predict(training, [t for t, _ in pairs]))
+        per_run[run] = 100.0 * int((predicted != np.array([c for _, c in pairs])).sum()) / len(pairs)
+    return {"mean_error": float(np.mean(list(per_run.values()))), "per_run": per_run, "runs": len(runs)}
+
+
 def evaluate_omniglot_runs(recipe, folder) -> dict:
     """Error (percent) of a few-shot recipe on every run in ``folder``: mean and per run."""
     from genlab.data.images import load_image
 
-    root, runs = list_runs(folder)
     size, channels = recipe.cfg.image_size, recipe.cfg.channels
 
     def load(paths):
         return torch.from_numpy(np.stack([load_image(p, channels=channels, size=size) for p in paths]))
 
-    per_run = {}
-    for run in runs:
-        training, pairs = read_run(root, run)
-        support_x, query_x = load(training), load([t for t, _ in pairs])
-        target = torch.tensor([c for _, c in pairs])
-        probs = recipe.predict(support_x, torch.arange(len(training)), query_x, len(training))
-        per_run[run] = 100.0 * int((probs.argmax(1) != target).sum()) / len(target)
-    return {"mean_error": float(np.mean(list(per_run.values()))), "per_run": per_run, "runs": len(runs)}
+    def predict(training, tests):
+        return recipe.predict(load(training), torch.arange(len(training)), load(tests), len(training)).argmax(1).numpy()
+
+    return score_runs(folder, predict)
 
 
 def ink_points(path) -> torch.Tensor:
@@ -115,17 +122,12 @@ def mhd_runs_error(folder) -> dict:
     image at the smallest modified Hausdorff distance between their ink pixels (no learning).
     On the official 20 runs this gives 38.8% error; on another set of runs its error says how
     much harder or easier those runs are."""
-    root, runs = list_runs(folder)
-    per_run = {}
-    for run in runs:
-        training, pairs = read_run(root, run)
+
+    def predict(training, tests):
         classes = [ink_points(p) for p in training]
-        wrong = 0
-        for test, target in pairs:
-            q = ink_points(test)
-            wrong += int(np.argmin([modified_hausdorff(q, c) for c in classes]) != target)
-        per_run[run] = 100.0 * wrong / len(pairs)
-    return {"mean_error": float(np.mean(list(per_run.values()))), "per_run": per_run, "runs": len(runs)}
+        return [int(np.argmin([modified_hausdorff(ink_points(t), c) for c in classes])) for t in tests]
+
+    return score_runs(folder, predict)
 
 
 def _held_out_pngs(alphabets) -> dict[str, list[bytes]]:

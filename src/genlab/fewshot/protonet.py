@@ -84,6 +84,4 @@ class ProtoNetRecipe(FewShotRecipe):
 
     @torch.no_grad()
     def classify(self, support_x, support_y, query_x, ways):
-        enc = self.nets["encoder"]
-        protos = prototypes(enc(support_x), support_y, ways)
-        return sq_euclidean_logits(enc(query_x), protos)
+        return self.episode_logits(self.nets["encoder"], support_x, support_y, query_x, ways)
