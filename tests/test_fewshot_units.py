@@ -207,3 +207,29 @@ def test_protonet_ensemble_adds_up_its_members_distances():
     assert torch.allclose(total, parts[0] + parts[1], rtol=1e-4, atol=1e-3)
     with pytest.raises(GenlabError, match="ensemble must be at least 1"):
         cls(build_config(cls, "quick", {"ensemble": 0}), "cpu")
+
+
+def test_support_shift_averages_prototypes_over_shifted_support_images():
+    from genlab.fewshot.nets import prototypes, shifted_copies, sq_euclidean_logits
+    from genlab.registry import get_recipe
+    from genlab.train.engine import build_config
+
+    x = torch.zeros(2, 1, 7, 7)
+    x[0, 0, 3, 3], x[1, 0, 5, 2] = 1.0, 2.0
+    copies = shifted_copies(x, 1)
+    assert copies.shape == (18, 1, 7, 7) and torch.equal(shifted_copies(x, 0), x)
+    # offset by offset (2 images each): the first moves the content one pixel down-right, the last up-left
+    assert copies[0, 0, 4, 4] == 1.0 and copies[1, 0, 6, 3] == 2.0 and copies[16, 0, 2, 2] == 1.0
+    assert torch.equal(copies[8:10], x)  # the middle offset is the image itself
+
+    cls = get_recipe("protonet")
+    recipe = cls(build_config(cls, "quick", {"support_shift": 1}), "cpu")
+    g = torch.Generator().manual_seed(0)
+    sx, sy, qx = torch.rand(3, 1, 28, 28, generator=g), torch.tensor([1, 0, 2]), torch.rand(4, 1, 28, 28, generator=g)
+    enc = recipe.nets["encoder"]
+    with recipe.inference(), torch.no_grad():
+        views = torch.stack([enc(v) for v in shifted_copies(sx, 1).split(3)])  # (9, 3, D)
+        expected = sq_euclidean_logits(enc(qx), prototypes(views.mean(0), sy, 3))
+        assert torch.allclose(recipe.classify(sx, sy, qx, 3), expected, rtol=1e-4, atol=1e-3)
+    with pytest.raises(GenlabError, match="support_shift must be between 0 and 13"):
+        cls(build_config(cls, "quick", {"support_shift": 14}), "cpu")

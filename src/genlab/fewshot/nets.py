@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -52,6 +53,17 @@ class Ensemble(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([m(x) for m in self.members], 1)
+
+
+def shifted_copies(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """``x`` (N, C, H, W) shifted by every whole-pixel offset (dy, dx) with |dy|, |dx| <= radius,
+    the edge pixels repeated into the gap: ((2 radius + 1)^2 N, C, H, W), offset by offset."""
+    if radius <= 0:
+        return x
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (radius,) * 4, mode="replicate")
+    side = 2 * radius + 1
+    return torch.cat([padded[..., dy:dy + h, dx:dx + w] for dy in range(side) for dx in range(side)])
 
 
 def prototypes(emb: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
