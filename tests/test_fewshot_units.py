@@ -209,7 +209,7 @@ def test_protonet_ensemble_adds_up_its_members_distances():
         cls(build_config(cls, "quick", {"ensemble": 0}), "cpu")
 
 
-def test_support_shift_averages_prototypes_over_shifted_support_images():
+def test_test_shift_embeds_images_as_the_mean_of_their_shifted_copies():
     from genlab.fewshot.nets import prototypes, shifted_copies, sq_euclidean_logits
     from genlab.registry import get_recipe
     from genlab.train.engine import build_config
@@ -223,13 +223,23 @@ def test_support_shift_averages_prototypes_over_shifted_support_images():
     assert torch.equal(copies[8:10], x)  # the middle offset is the image itself
 
     cls = get_recipe("protonet")
-    recipe = cls(build_config(cls, "quick", {"support_shift": 1}), "cpu")
+    recipe = cls(build_config(cls, "quick", {"test_shift": 1}), "cpu")
     g = torch.Generator().manual_seed(0)
     sx, sy, qx = torch.rand(3, 1, 28, 28, generator=g), torch.tensor([1, 0, 2]), torch.rand(4, 1, 28, 28, generator=g)
     enc = recipe.nets["encoder"]
+
+    def mean_of_copies(images):
+        return torch.stack([enc(v) for v in shifted_copies(images, 1).split(len(images))]).mean(0)
+
     with recipe.inference(), torch.no_grad():
-        views = torch.stack([enc(v) for v in shifted_copies(sx, 1).split(3)])  # (9, 3, D)
-        expected = sq_euclidean_logits(enc(qx), prototypes(views.mean(0), sy, 3))
+        expected = sq_euclidean_logits(mean_of_copies(qx), prototypes(mean_of_copies(sx), sy, 3))
         assert torch.allclose(recipe.classify(sx, sy, qx, 3), expected, rtol=1e-4, atol=1e-3)
-    with pytest.raises(GenlabError, match="support_shift must be between 0 and 13"):
-        cls(build_config(cls, "quick", {"support_shift": 14}), "cpu")
+        assert len(recipe._cache) == 7  # each image embedded once ...
+        assert torch.allclose(recipe.classify(qx[:3], sy, sx, 3), recipe.classify(qx[:3], sy, sx, 3))
+        assert len(recipe._cache) == 7  # ... and reused
+    recipe.train_step(None, 0)  # new weights: the cache starts afresh
+    with recipe.inference(), torch.no_grad():
+        assert torch.allclose(recipe.classify(sx, sy, qx, 3), sq_euclidean_logits(mean_of_copies(qx), prototypes(mean_of_copies(sx), sy, 3)),
+                              rtol=1e-4, atol=1e-3)
+    with pytest.raises(GenlabError, match="test_shift must be between 0 and 13"):
+        cls(build_config(cls, "quick", {"test_shift": 14}), "cpu")
