@@ -149,3 +149,5 @@ def test_written_out_gradients_equal_autograd(double, loss):
     loss_m, q_m, grads_m = recipe.td_gradients(*batch)
     assert torch.equal(loss_a, loss_m) and torch.equal(q_a, q_m)
     assert max(float((a - m).abs().max()) for a, m in zip(grads_a, grads_m)) < 1e-6
+    with torch.no_grad():  # the lean path's Q values: the module's numbers, without its per-layer calls
+        assert all(torch.equal(recipe.q_values(k, obs), recipe.nets[k](obs)) for k in ("q", "target"))

@@ -14,8 +14,9 @@ with the best policy of the periodic validations (``keep_best``, see base.py).
 On a net this small the cost of a step is the number of framework calls, not arithmetic: the
 online net sees s and s' in one forward pass, the gradients are written out (the chain rule
 through the ReLU MLP, ``td_gradients``: no autograd graph), Adam is the fused kernel called
-directly (genlab.train.optim), the Polyak update one foreach call, and an exploring step skips
-the network (``python -m bench rl --speed``). ``td_loss`` is the same loss through autograd, for
+directly (genlab.train.optim), the Polyak update one foreach call, acting and the target net
+call the layers' kernels without nn.Module's per-layer overhead (``q_values``), and an exploring
+step skips the network (``python -m bench rl --speed``). ``td_loss`` is the same loss through autograd, for
 the other cases (another optimiser, another activation, DDP: its gradient averaging hooks into
 autograd).
 
@@ -115,14 +116,20 @@ class DQNRecipe(RLRecipe):
             random_actions = np.random.randint(self.n_actions, size=len(obs))
             if explore.all():  # no network call needed
                 return random_actions
-        q = self.nets["q"](torch.as_tensor(obs, dtype=torch.float32, device=self.device))
+        q = self.q_values("q", torch.as_tensor(obs, dtype=torch.float32, device=self.device))
         actions = q.argmax(1).cpu().numpy()
         return actions if greedy else np.where(explore, random_actions, actions)
 
     @torch.no_grad()
+    def q_values(self, net: str, obs: torch.Tensor) -> torch.Tensor:
+        """Q(obs, .) of the "q" or "target" net without gradients (on the lean path, the layers'
+        kernels called directly: the same numbers without nn.Module's per-layer call overhead)."""
+        return self.nets[net].relu_forward(obs)[-1] if self.lean else self.nets[net](obs)
+
+    @torch.no_grad()
     def td_target(self, rewards, next_obs, terminated, online_next=None):
         """y = r + gamma (1 - terminated) V(s'); Double DQN picks the action by the online net's ``online_next``."""
-        next_q = self.nets["target"](next_obs)
+        next_q = self.q_values("target", next_obs)
         if self.cfg.double:
             next_v = next_q.gather(1, online_next.argmax(1, keepdim=True)).squeeze(1)
         else:

@@ -44,6 +44,6 @@ class MLP(nn.Sequential):
         for i in reversed(range(len(linears))):
             a = outs[i]
             grads += [g.sum(0), g.t() @ a]  # bias, weight (reversed below)
-            if i:
-                g = (g @ linears[i].weight).mul_(a > 0)
+            if i:  # through the ReLU: g where its output a > 0, else 0 (autograd's own kernel for it)
+                g = torch.ops.aten.threshold_backward(g @ linears[i].weight, a, 0)
         return grads[::-1]
