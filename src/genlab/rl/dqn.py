@@ -16,9 +16,9 @@ online net sees s and s' in one forward pass, the gradients are written out (the
 through the ReLU MLP, ``td_gradients``: no autograd graph), Adam is the fused kernel called
 directly (genlab.train.optim), the Polyak update one foreach call, acting and the target net
 call the layers' kernels without nn.Module's per-layer overhead (``q_values``), and an exploring
-step skips the network (``python -m bench rl --speed``). ``td_loss`` is the same loss through autograd, for
-the other cases (another optimiser, another activation, DDP: its gradient averaging hooks into
-autograd).
+step skips the network (``python -m bench rl --speed``). ``td_loss`` is the same loss through
+autograd, for the other cases (another optimiser, another activation, DDP: its gradient
+averaging hooks into autograd).
 
 The ``book`` preset is the textbook agent: MLP 128-128, buffer 10k, batch 32, MSE, one replay
 (one minibatch update) per *episode*, epsilon *= 0.995 per replay, target copied every 100
