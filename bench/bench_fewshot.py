@@ -10,7 +10,7 @@
 2. MAML second order vs first order, and 3. ProtoNet vs the fine-tuning baseline: each pair
    trained with the same seed and steps and evaluated on the SAME held-out episodes.
 
-    python -m bench fewshot                              # the acceptance run (the default model alone: ~27 min on 2 cores)
+    python -m bench fewshot                              # the acceptance run (the default model alone: ~25 min on 2 cores)
     python -m bench fewshot --default-steps=600 --compare-steps=150 --episodes=100   # shortened
 
 With ``--runs-dir DIR`` parts 0 and 1 are also scored on the official runs (DIR/run01..run20).

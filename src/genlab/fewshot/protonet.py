@@ -104,17 +104,16 @@ class ProtoNetRecipe(FewShotRecipe):
         if version != self._cache_version or len(self._cache) > CACHE_IMAGES:
             self._cache, self._cache_version = {}, version
         keys = [row.tobytes() for row in x.detach().cpu().numpy()]
-        missing = list({k: i for i, k in enumerate(keys) if k not in self._cache}.values())
+        missing = list({k: i for i, k in enumerate(keys) if k not in self._cache}.values())  # one index per new image
         copies = (2 * self.cfg.test_shift + 1) ** 2
-        for part in torch.tensor(missing, dtype=torch.long).split(max(1, EMBED_BATCH // copies)) if missing else ():
-            views = shifted_copies(x[part.to(x.device)], self.cfg.test_shift)
-            for i, e in zip(part.tolist(), enc(views).view(copies, len(part), -1).mean(0)):
-                self._cache[keys[i]] = e
+        chunk = max(1, EMBED_BATCH // copies)
+        for start in range(0, len(missing), chunk):
+            part = missing[start:start + chunk]
+            emb = enc(shifted_copies(x[part], self.cfg.test_shift)).view(copies, len(part), -1).mean(0)
+            self._cache.update(zip((keys[i] for i in part), emb))
         return torch.stack([self._cache[k] for k in keys])
 
     @torch.no_grad()
     def classify(self, support_x, support_y, query_x, ways):
-        if self.nets["encoder"].training:
-            return self.episode_logits(self.nets["encoder"], support_x, support_y, query_x, ways)
-        emb = self.embed(torch.cat([support_x, query_x]))
-        return sq_euclidean_logits(emb[len(support_x):], prototypes(emb[: len(support_x)], support_y, ways))
+        enc = self.nets["encoder"]
+        return self.episode_logits(enc if enc.training else self.embed, support_x, support_y, query_x, ways)
