@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from genlab.errors import GenlabError
-from genlab.fewshot.benchmark import mhd_runs_error, modified_hausdorff, read_run, write_omniglot_runs
+from genlab.fewshot.benchmark import ink_points, mhd_runs_error, modified_hausdorff, read_run, write_omniglot_runs
 from genlab.fewshot.episodes import HOLDOUT_ALPHABETS, FewShotData, iter_episodes, load_fewshot_data, step_generator
 from genlab.fewshot.maml import MAMLNet, inner_loop
 from genlab.fewshot.nets import Conv4, prototypes, sq_euclidean_logits
@@ -140,6 +140,13 @@ def test_modified_hausdorff_baseline(tmp_path):
         for test, c in read_run(root, run)[1]:
             test.write_bytes(read_run(root, run)[0][c].read_bytes())
     assert mhd_runs_error(root)["mean_error"] == 0.0
+    page = np.full((105, 105), 255, np.uint8)
+    for name, (r, c) in {"near.png": (10, 12), "far.png": (60, 70)}.items():  # one stroke drawn at two places
+        drawn = page.copy()
+        drawn[r:r + 20, c:c + 3] = 0
+        Image.fromarray(drawn).save(tmp_path / name)
+    near, far = ink_points(tmp_path / "near.png"), ink_points(tmp_path / "far.png")
+    assert torch.equal(near, far) and modified_hausdorff(near, far) == 0.0  # centred, as Lake et al.'s baseline
     Image.fromarray(np.full((105, 105), 255, np.uint8)).save(root / "run01" / "test" / "item01.png")
     with pytest.raises(GenlabError, match="no ink"):
         mhd_runs_error(root)

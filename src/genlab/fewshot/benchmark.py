@@ -97,7 +97,9 @@ def evaluate_omniglot_runs(recipe, folder) -> dict:
 
 
 def ink_points(path) -> torch.Tensor:
-    """(row, col) coordinates of the ink pixels (dark on light) of a run image, as floats."""
+    """(row, col) coordinates of the ink pixels (dark on light) of a run image, as floats, centred
+    on their mean (as Lake et al.'s baseline loads them: the distance ignores where on the page
+    the character was drawn)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -107,7 +109,8 @@ def ink_points(path) -> torch.Tensor:
         raise GenlabError(f"{path} is not a readable image") from None
     if not ink.any():
         raise GenlabError(f"{path} holds no ink (a blank image); the runs need drawn characters")
-    return torch.from_numpy(np.argwhere(ink).astype(np.float32))
+    points = torch.from_numpy(np.argwhere(ink).astype(np.float32))
+    return points - points.mean(0)
 
 
 def modified_hausdorff(a: torch.Tensor, b: torch.Tensor) -> float:
