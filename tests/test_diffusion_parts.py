@@ -162,3 +162,18 @@ def test_batch_split_across_threads_gives_the_same_samples(guidance):
     finally:
         torch.set_num_threads(threads)
     assert torch.equal(out[1], out[2]) and out[1].std() > 0.1
+
+
+def test_bf16_denoiser_keeps_bf16_weights_and_autocasts_numbers():
+    """The bf16 path stores conv/linear weights in bfloat16 once (a copy; the model is untouched)
+    and gives bit for bit what bfloat16 autocast gives on the float32 model."""
+    torch.manual_seed(0)
+    net = UNet(1, base_channels=8, channel_mults=(1, 2), num_classes=10).eval()
+    torch.nn.init.normal_(net.out[-1].weight, std=0.2)
+    den = Denoiser(net, NoiseSchedule.make("linear"), bf16=True)
+    assert den.model.stem.weight.dtype == torch.bfloat16 and den.model.out[0].weight.dtype == torch.float32
+    assert net.stem.weight.dtype == torch.float32
+    x, t, labels = torch.randn(4, 1, 8, 8), torch.tensor([0, 10, 500, 999]), torch.arange(4)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = net(x, t, labels).float()
+    assert torch.equal(den.network(x, t, labels), expected)
