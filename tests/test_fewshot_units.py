@@ -147,7 +147,7 @@ def test_modified_hausdorff_baseline(tmp_path):
         Image.fromarray(drawn).save(tmp_path / name)
     near, far = ink_points(tmp_path / "near.png"), ink_points(tmp_path / "far.png")
     assert torch.equal(near, far) and modified_hausdorff(near, far) == 0.0  # centred, as Lake et al.'s baseline
-    Image.fromarray(np.full((105, 105), 255, np.uint8)).save(root / "run01" / "test" / "item01.png")
+    Image.fromarray(page).save(root / "run01" / "test" / "item01.png")  # a blank page
     with pytest.raises(GenlabError, match="no ink"):
         mhd_runs_error(root)
 
