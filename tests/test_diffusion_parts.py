@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from genlab.diffusion.samplers import Denoiser, ddim_sample, ddpm_sample, timesteps_for
 from genlab.diffusion.schedules import NoiseSchedule
@@ -56,6 +57,25 @@ def test_unet_keeps_any_image_shape(shape, mults):
     net = UNet(shape[0], base_channels=8, channel_mults=mults, num_classes=10)
     x = torch.randn(2, *shape)
     assert net(x, torch.tensor([3, 700]), torch.tensor([1, 10])).shape == x.shape
+
+
+def test_unet_in_place_sums_and_silus_change_no_number():
+    torch.manual_seed(0)
+    net = UNet(1, base_channels=8, channel_mults=(1, 2), num_classes=10)
+    torch.nn.init.normal_(net.out[-1].weight)
+    x, t, y = torch.randn(3, 1, 12, 12), torch.tensor([1, 400, 999]), torch.tensor([0, 4, 10])
+    with torch.inference_mode():  # sampling: SiLUs and sums in place
+        sampled = net(x, t, y)
+    assert torch.equal(sampled, net(x, t, y).detach())
+    block, h, emb = net.down[0][0], torch.randn(3, 8, 12, 12, requires_grad=True), torch.randn(3, 32)
+
+    def out_of_place(h):
+        a = block.conv1(F.silu(block.norm1(h))) + block.emb(emb)[:, :, None, None]
+        return block.conv2(F.silu(block.norm2(a))) + h
+
+    (grad,) = torch.autograd.grad(block(h, emb).square().sum(), h)  # training: the same gradients
+    (ref,) = torch.autograd.grad(out_of_place(h).square().sum(), h)
+    assert torch.equal(grad, ref)
 
 
 def test_time_reaches_every_residual_block_and_labels_change_the_output():
