@@ -104,7 +104,9 @@ def test_guidance_mixes_conditional_and_unconditional_outputs():
     with torch.no_grad():
         cond, uncond = net(x, t, y), net(x, t, net.null_labels(3))
         got = Denoiser(net, s, labels=y, guidance=3.0).output(x, t)
-    assert torch.allclose(got, uncond + 3.0 * (cond - uncond), atol=1e-5)
+    # one batch of 6 against two of 3: convolution kernels may sum in a batch-dependent order
+    # (float32 rounding, ~1e-5 on these outputs of size ~5 on an AMD EPYC), amplified by w
+    assert torch.allclose(got, uncond + 3.0 * (cond - uncond), rtol=1e-4, atol=1e-4)
 
 
 class ExactDenoiser(torch.nn.Module):
