@@ -12,6 +12,7 @@
 
     python -m bench fewshot                              # the acceptance run (the default model alone: ~25 min on 2 cores)
     python -m bench fewshot --default-steps=600 --compare-steps=150 --episodes=100   # shortened
+    python -m bench fewshot --skip=mhd,maml,baseline --set=ensemble=4   # the default model with other settings
 
 With ``--runs-dir DIR`` parts 0 and 1 are also scored on the official runs (DIR/run01..run20).
 Results go to bench/results/fewshot.json.
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 
 from bench.common import pin_threads, save_result, table
+from genlab.config import parse_set_args
 from genlab.fewshot.base import EVAL_SEED, mean_ci95
 from genlab.fewshot.benchmark import evaluate_omniglot_runs, mhd_runs_error, write_omniglot_runs
 from genlab.fewshot.episodes import HOLDOUT_ALPHABETS, iter_episodes
@@ -62,6 +64,7 @@ def main(argv: list[str]) -> None:
     p.add_argument("--episodes", type=int, default=600, help="held-out episodes per evaluation")
     p.add_argument("--runs-dir", help="official one-shot runs (run01..run20), if you have them")
     p.add_argument("--skip", default="", help="comma list of parts to skip: mhd, default, maml, baseline")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override for the default model")
     a = p.parse_args(argv)
     threads = pin_threads()
     skip = set(a.skip.split(","))
@@ -81,7 +84,7 @@ def main(argv: list[str]) -> None:
     if "default" not in skip:
         # the full preset trains on every shipped alphabet; here two are held out to score it on
         over = {"eval_episodes": a.episodes, "holdout": HOLDOUT_ALPHABETS, "eval_every": 250,
-                **({"steps": a.default_steps} if a.default_steps else {})}
+                **({"steps": a.default_steps} if a.default_steps else {}), **parse_set_args(a.overrides)}
         recipe, store, times = train_run("protonet", "full", over, root / "protonet-full")
         ev = store.read_eval()
         runs = evaluate_omniglot_runs(recipe, fixture)

@@ -107,7 +107,7 @@ def main(argv=None) -> None:
     p.add_argument("--speed", action="store_true", help="race genlab's DQN against SB3's and the book's design instead")
     p.add_argument("--speed-steps", dest="speed_steps", type=int, default=10_000, help="env steps per speed run")
     p.add_argument("--rounds", type=int, default=3, help="speed rounds")
-    p.add_argument("--contenders", default="genlab,sb3,book")
+    p.add_argument("--contenders", default="genlab,sb3,book,book-tidy")
     a = p.parse_args(argv)
     settings = pin_threads(1)
     if a.speed:

@@ -4,9 +4,14 @@
   one foreach op, denormals flushed to zero as genlab's engine sets it), driven step by step as the
   engine drives it, without periodic evaluations;
 - ``sb3``: Stable-Baselines3's ``DQN`` (a benchmark-only dependency: ``pip install -e .[bench]``);
-- ``book``: the textbook's design, re-created here: a ``deque`` of transition tuples, ``random.sample``
-  per update, numpy stacking of the sampled tuples, one network call per action, a Python loop over
-  parameters for the target update. Only the design is the book's; the hyper-parameters are ``HP``.
+- ``book``: the textbook's design as its code has it (chapter 5.5's ``DQNAgent``): a ``deque`` of
+  transition tuples, ``random.sample`` per update, each minibatch tensor built from a Python list of
+  per-transition values (``torch.FloatTensor([e[0] for e in batch])``), one network call per action
+  and the target network's forward pass both with autograd on (the book calls them without
+  ``torch.no_grad``), a Python loop over parameters for the target update. Only the design is the
+  book's; the hyper-parameters are ``HP``;
+- ``book-tidy``: the same agent with the two cheap fixes a reader would make first: the lists stacked
+  by numpy before becoming tensors, and acting and the target under ``torch.no_grad``.
 
 Each returns ``(env_steps, mean return of the last 20 training episodes)``; the caller times it.
 Double DQN is off everywhere (SB3 has only the classic target).
@@ -61,12 +66,13 @@ def run_sb3(steps: int, seed: int) -> tuple[int, float]:
 
 
 class BookAgent:
-    """The textbook's DQNAgent (deque memory, random.sample, per-tuple stacking) with ``HP``."""
+    """The textbook's DQNAgent (deque memory, random.sample, per-tuple lists) with ``HP``; ``tidy``: numpy
+    stacking and no autograd where no gradient is needed."""
 
-    def __init__(self, n_obs: int, n_actions: int):
+    def __init__(self, n_obs: int, n_actions: int, tidy: bool = False):
         from genlab.rl.nets import MLP
 
-        self.n_actions = n_actions
+        self.n_actions, self.tidy = n_actions, tidy
         self.memory = deque(maxlen=HP["buffer_size"])
         self.q_network = MLP(n_obs, HP["hidden"], n_actions)
         self.target_network = MLP(n_obs, HP["hidden"], n_actions)
@@ -80,20 +86,21 @@ class BookAgent:
     def act(self, state):
         if np.random.random() <= self.epsilon:
             return random.randrange(self.n_actions)
-        with torch.no_grad():
+        with torch.set_grad_enabled(not self.tidy):
             q_values = self.q_network(torch.FloatTensor(state).unsqueeze(0))
-        return int(np.argmax(q_values.numpy()))
+        return int(np.argmax(q_values.cpu().data.numpy()))
 
     def replay(self, batch_size: int):
         batch = random.sample(self.memory, batch_size)
-        states = torch.FloatTensor(np.array([e[0] for e in batch]))
-        actions = torch.LongTensor(np.array([e[1] for e in batch]))
-        rewards = torch.FloatTensor(np.array([e[2] for e in batch]))
-        next_states = torch.FloatTensor(np.array([e[3] for e in batch]))
-        terminated = torch.BoolTensor(np.array([e[4] for e in batch]))
+        stack = np.array if self.tidy else list  # the book: a list of arrays / numbers straight into a tensor
+        states = torch.FloatTensor(stack([e[0] for e in batch]))
+        actions = torch.LongTensor(stack([e[1] for e in batch]))
+        rewards = torch.FloatTensor(stack([e[2] for e in batch]))
+        next_states = torch.FloatTensor(stack([e[3] for e in batch]))
+        terminated = torch.BoolTensor(stack([e[4] for e in batch]))
         current = self.q_network(states).gather(1, actions.unsqueeze(1)).squeeze(1)
-        with torch.no_grad():
-            target = rewards + HP["gamma"] * self.target_network(next_states).max(1)[0] * ~terminated
+        with torch.set_grad_enabled(not self.tidy):
+            target = rewards + HP["gamma"] * self.target_network(next_states).max(1)[0].detach() * ~terminated
         loss = F.smooth_l1_loss(current, target)
         self.optimizer.zero_grad()
         loss.backward()
@@ -104,13 +111,17 @@ class BookAgent:
                 tp.data.copy_(HP["tau"] * p.data + (1 - HP["tau"]) * tp.data)
 
 
-def run_book(steps: int, seed: int) -> tuple[int, float]:
+def run_book(steps: int, seed: int, tidy: bool = False) -> tuple[int, float]:
+    import warnings
+
     import gymnasium as gym
+
+    warnings.filterwarnings("ignore", message="Creating a tensor from a list of numpy.ndarrays")  # the book's way, knowingly
 
     torch.set_flush_denormal(False)
     random.seed(seed), np.random.seed(seed), torch.manual_seed(seed)
     env = gym.make(ENV)
-    agent = BookAgent(env.observation_space.shape[0], env.action_space.n)
+    agent = BookAgent(env.observation_space.shape[0], env.action_space.n, tidy)
     state, _ = env.reset(seed=seed)
     scores, total = [], 0.0
     for t in range(steps):
@@ -129,4 +140,8 @@ def run_book(steps: int, seed: int) -> tuple[int, float]:
     return steps, float(np.mean(scores[-20:]))
 
 
-CONTENDERS = {"genlab": run_genlab, "sb3": run_sb3, "book": run_book}
+def run_book_tidy(steps: int, seed: int) -> tuple[int, float]:
+    return run_book(steps, seed, tidy=True)
+
+
+CONTENDERS = {"genlab": run_genlab, "sb3": run_sb3, "book": run_book, "book-tidy": run_book_tidy}

@@ -90,6 +90,22 @@ def test_finetune_baseline_learns_held_out_alphabets():
     assert recipe.evaluate_episodes(5, 1, 60)["accuracy"] >= 55.0  # chance is 20%
 
 
+def test_protonet_learns_under_bf16_autocast(tmp_path):
+    """amp=bf16 (the full preset's amp=auto on a CPU with bf16): mixed precision that still learns,
+    with the same numbers from the same seed, and not the float32 numbers (autocast really applies)."""
+    from genlab.train.engine import load_run
+
+    over = {"steps": 60, "progress": False, "eval_episodes": 2, "tensorboard": False}
+    runs = {name: train("protonet", "quick", {**over, "amp": amp}, out=tmp_path / name)
+            for name, amp in (("bf16", "bf16"), ("bf16-again", "bf16"), ("fp32", "off"))}
+    weights = {name: load_run(store.path)[0].nets["encoder"].state_dict() for name, store in runs.items()}
+    assert all(torch.equal(weights["bf16"][k], weights["bf16-again"][k]) for k in weights["bf16"])
+    assert not all(torch.equal(weights["bf16"][k], weights["fp32"][k]) for k in weights["bf16"])
+    recipe = load_run(runs["bf16"].path)[0]
+    assert all(p.dtype == torch.float32 for p in recipe.nets["encoder"].parameters())
+    assert recipe.evaluate_episodes(5, 1, 60)["accuracy"] >= 65.0  # chance is 20%
+
+
 def test_resume_is_exact(tmp_path):
     a = train("protonet", "quick", {"steps": 4, "progress": False, "ckpt_every": 2, "eval_episodes": 2}, out=tmp_path / "a")
     b = train("protonet", "quick", {"steps": 2, "progress": False, "ckpt_every": 2, "eval_episodes": 2}, out=tmp_path / "b")

@@ -87,6 +87,7 @@ def test_help_on_every_command(cli):
         (["train", "ae", "--set", "lr=fast"], "expected float"),
         (["train", "ae", "--set", "steps"], "expected key=value"),
         (["train", "ae", "--preset", "huge"], "no preset"),
+        (["train", "ae", "--set", "amp=fp8"], "amp must be one of off, bf16, auto"),
         (["train", "ae", "--steps", "0"], "must be at least 1"),
         (["sample", "does-not-exist", "--n", "4", "--out", "x.npy"], "does not exist"),
         (["data", "info", "nope"], "unknown dataset"),

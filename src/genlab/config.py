@@ -26,6 +26,7 @@ class TrainConfig:
     lr: float = 1e-3
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | mps
+    amp: str = "off"  # off | bf16 | auto: the training step under bfloat16 autocast (weights stay float32); auto: where the hardware has bf16
     log_every: int = 25
     sample_every: int = 0  # 0: only at the end
     ckpt_every: int = 500
@@ -36,6 +37,7 @@ class TrainConfig:
     progress: bool = True
 
 
+AMP_MODES = ("off", "bf16", "auto")
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off"}
 
@@ -110,6 +112,8 @@ def validate_config(cfg) -> None:
             raise GenlabError(f"{name} must be positive, got {getattr(cfg, name)}")
     if getattr(cfg, "lr", 1.0) <= 0:
         raise GenlabError(f"lr must be positive, got {cfg.lr}")
+    if getattr(cfg, "amp", "off") not in AMP_MODES:
+        raise GenlabError(f"amp must be one of {', '.join(AMP_MODES)}, got '{cfg.amp}'")
 
 
 def config_to_dict(cfg) -> dict:

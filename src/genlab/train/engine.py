@@ -26,7 +26,7 @@ from genlab.train.checkpoint import latest_good_checkpoint, list_checkpoints, lo
 from genlab.train.distributed import DistInfo, all_reduce_mean, broadcast_parameters, cleanup, init_distributed
 from genlab.train.runstore import RunStore, new_run_dir, require_run
 from genlab.utils.io import ensure_writable_dir
-from genlab.utils.runtime import pick_device, seed_everything, set_threads
+from genlab.utils.runtime import pick_device, seed_everything, set_threads, use_amp
 
 FIXED_NOISE_OFFSET = 12345
 
@@ -230,6 +230,9 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume) -> RunStore:
     bar = tqdm(total=cfg.steps, initial=start, desc=f"{model}", disable=not (cfg.progress and dist.is_main), dynamic_ncols=True, leave=True, file=sys.stderr)
     sums: dict[str, float] = {}
     count, t0, best = 0, time.time(), -math.inf
+    amp = use_amp(cfg.amp, device)  # mixed precision: docs/ARCHITECTURE.md
+    if amp and dist.is_main and cfg.amp == "auto":
+        print(f"genlab: amp=auto: training steps under bfloat16 autocast ({device.type} with native bf16)", file=sys.stderr)
     recipe.train_mode(True)
     step = start
     with _StopFlag() as stop:
@@ -239,7 +242,8 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume) -> RunStore:
                 if batches is not None:
                     idx = batches.indices(step)
                     batch = (data.x_train[idx].to(device, non_blocking=True), data.y_train[idx].to(device, non_blocking=True))
-                logs = recipe.train_step(batch, step)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                    logs = recipe.train_step(batch, step)
                 loss = _scalar(logs["loss"])
                 if not math.isfinite(loss):
                     raise TrainingDiverged(f"loss became {loss} at step {step + 1}; the run stopped and the last good checkpoint in {store.ckpt_dir} is kept (try a lower lr)")

@@ -33,6 +33,21 @@ def set_threads(n: int | None = None) -> int:
     return n
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a GPU with bf16 support, a CPU with
+    AVX512-BF16 or AMX. Elsewhere (AVX2-only CPUs) bf16 autocast is emulated and slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return False
+
+
+def use_amp(mode: str, device: torch.device) -> bool:
+    """The ``amp`` config field resolved: 'bf16' always, 'auto' where :func:`native_bf16`, 'off' never."""
+    return mode == "bf16" or (mode == "auto" and native_bf16(device))
+
+
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
