@@ -41,6 +41,7 @@ class Autoencoder(nn.Module):
 
     @torch.no_grad()
     def track_codes(self, z, momentum: float = 0.01):
+        z = z.float()  # bf16 under amp=bf16; the statistics stay float32
         self.z_mean.lerp_(z.mean(0), momentum)
         self.z_std.lerp_(z.std(0) if len(z) > 1 else self.z_std, momentum)
 

@@ -126,7 +126,7 @@ class StyleGenerator(nn.Module):
         w = self.mapping(z)
         if self.training:
             with torch.no_grad():
-                self.w_avg.lerp_(w.mean(0), 1 - self.w_avg_beta)
+                self.w_avg.lerp_(w.float().mean(0), 1 - self.w_avg_beta)  # float32 also under amp=bf16
         ws = w[:, None].repeat(1, self.synthesis.num_ws, 1)
         if self.training and self.mixing_prob > 0:
             w2 = self.mapping(torch.randn_like(z))

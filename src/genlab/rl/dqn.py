@@ -169,7 +169,8 @@ class DQNRecipe(RLRecipe):
     def update(self) -> None:
         cfg = self.cfg
         batch = self.buffer.sample(cfg.batch_size, self.device)
-        if self.lean:  # the same fused Adam step without torch.optim's (nor autograd's) per-call bookkeeping
+        # the written-out gradients are float32 arithmetic: under amp=bf16 autocast, autograd's path instead
+        if self.lean and not torch.is_autocast_enabled(batch[0].device.type):  # the same fused Adam step without torch.optim's (nor autograd's) per-call bookkeeping
             loss, q_mean, grads = self.td_gradients(*batch)
             lean_adam_step(self.opts["q"], self.params["q"], grads, clip=cfg.grad_clip or None)
         else:
