@@ -10,7 +10,7 @@
 2. MAML second order vs first order, and 3. ProtoNet vs the fine-tuning baseline: each pair
    trained with the same seed and steps and evaluated on the SAME held-out episodes.
 
-    python -m bench fewshot                              # the acceptance run (the default model alone: ~25 min on 2 cores)
+    python -m bench fewshot                              # the acceptance run (the default model: ~10 min on 2 cores with bf16, ~25 without)
     python -m bench fewshot --default-steps=600 --compare-steps=150 --episodes=100   # shortened
     python -m bench fewshot --skip=mhd,maml,baseline --set=ensemble=4   # the default model with other settings
 
