@@ -80,7 +80,7 @@ def train_for(model: str, preset: str, overrides: dict, budget_s: float, losses:
     returns (recipe, steps, CPU seconds used). ``losses`` (a list) receives every step's loss."""
     from genlab.registry import get_recipe
     from genlab.train.distributed import DistInfo
-    from genlab.train.engine import Batches, build_config
+    from genlab.train.engine import Batches, build_config, step_context
     from genlab.utils.runtime import seed_everything
 
     cls = get_recipe(model)
@@ -89,11 +89,13 @@ def train_for(model: str, preset: str, overrides: dict, budget_s: float, losses:
     recipe = cls(cfg, "cpu")
     data = recipe.load_data()
     batches = Batches(len(data.x_train), cfg.batch_size, cfg.seed, DistInfo())
+    in_step = step_context(cfg, torch.device("cpu"))  # a contender's amp=bf16 applies here too
     recipe.train_mode(True)
     t0, step = time.process_time(), 0
     while time.process_time() - t0 < budget_s:
         idx = batches.indices(step)
-        out = recipe.train_step((data.x_train[idx], data.y_train[idx]), step)
+        with in_step():
+            out = recipe.train_step((data.x_train[idx], data.y_train[idx]), step)
         if losses is not None:
             losses.append(torch.as_tensor(out["loss"]).item())
         step += 1

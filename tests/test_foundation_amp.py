@@ -1,4 +1,4 @@
-"""amp=bf16: every recipe's training step runs under bfloat16 autocast and keeps float32 weights."""
+"""amp=bf16: every registered recipe's training step runs under bfloat16 autocast and keeps float32 weights."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ import math
 import pytest
 import torch
 
-from genlab.registry import get_recipe
+from genlab.registry import MODELS, get_recipe
 from genlab.train.distributed import init_distributed
-from genlab.train.engine import Batches, build_config
-from genlab.utils.runtime import seed_everything, use_amp
-
-MODELS = ["ae", "dae", "vae", "cvae", "dcgan", "cgan", "stylegan", "cyclegan", "ddpm", "qlearning", "dqn", "reinforce", "a2c",
-          "protonet", "maml", "finetune", "clip", "text2image"]
+from genlab.train.engine import Batches, build_config, step_context
+from genlab.utils.runtime import seed_everything
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -26,13 +23,14 @@ def test_training_steps_under_bf16_autocast(model):
     recipe = cls(cfg, device, init_distributed(device))
     data = recipe.load_data() if recipe.uses_dataset else None
     batches = Batches(len(data.x_train), cfg.batch_size, 0, recipe.dist) if data is not None else None
+    in_step = step_context(cfg, device)
     recipe.train_mode(True)
     for step in range(80 if model == "dqn" else 2):
         batch = None
         if batches is not None:
             idx = batches.indices(step)
             batch = (data.x_train[idx], data.y_train[idx])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_amp(cfg.amp, device)):
+        with in_step():
             logs = recipe.train_step(batch, step)
     assert math.isfinite(float(torch.as_tensor(logs["loss"]).detach()))
     assert all(p.dtype == torch.float32 for net in recipe.nets.values() for p in net.parameters())
