@@ -15,7 +15,8 @@ For each algorithm and seed: train the default (``quick``) preset, then report
 
 ``--speed`` (issue 12) trains the DQN contenders of bench/rl_contenders.py at identical
 hyper-parameters for ``--speed-steps`` environment steps each, in ``--rounds`` rounds with the
-order rotated every round, so that other load on the machine falls on all of them alike; it
+order rotated every round, so that other load on the machine falls on all of them alike, after
+an untimed 200-step warm-up of each (imports and first calls are not the race); it
 reports the median env steps per CPU second and per wall second, and genlab's ratios.
 
 Runs single-threaded; results go to bench/results/rl.json. ``--steps`` counts engine steps
@@ -77,6 +78,8 @@ def summary(results: list[dict]) -> dict:
 def speed(steps: int, rounds: int, names: list[str]) -> dict:
     from bench.rl_contenders import CONTENDERS, HP
 
+    for name in names:  # untimed warm-up: imports and first calls are not what the race measures
+        CONTENDERS[name](200, seed=0)
     runs = []
     for rnd in range(rounds):
         for name in names[rnd % len(names):] + names[: rnd % len(names)]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 from PIL import Image
 
@@ -100,22 +102,25 @@ def test_keep_best_puts_back_the_best_validated_policy(dqn_run):
         assert torch.equal(v, best_q[k]), k
 
 
-def test_lean_adam_step_matches_torch_adam():
-    """The DQN's lean update is torch.optim.Adam(fused) + clip_grad_norm_, step for step."""
+def test_flat_adam_matches_torch_adam():
+    """The DQN's lean step (FlatAdam: one fused call on flat buffers) is clip_grad_norm_ + torch.optim.Adam(fused), step for step."""
     import copy
 
     import torch
     import torch.nn.functional as F
 
+    from genlab.rl.lean import FlatAdam, FlatMLP
     from genlab.rl.nets import MLP
-    from genlab.train.optim import lean_adam_step, supports_lean_step
 
     torch.manual_seed(0)
     a = MLP(4, (32, 32), 2)
     b = copy.deepcopy(a)
     oa, ob = (torch.optim.Adam(m.parameters(), lr=1e-3, fused=True) for m in (a, b))
-    assert supports_lean_step(ob) and not supports_lean_step(torch.optim.Adam(b.parameters(), foreach=True))
+    assert FlatAdam.supports(ob) and not FlatAdam.supports(torch.optim.Adam(b.parameters(), foreach=True))
+    flat = FlatMLP(b)
+    adam = FlatAdam(ob, flat)
     pa, pb = list(a.parameters()), list(b.parameters())
+    assert all(p.data_ptr() == flat.flat[s].data_ptr() for p, s in zip(pb, flat.slices))  # the module's parameters are views
     for i in range(30):
         x, y = torch.randn(16, 4) * 5, torch.randn(16, 2) * 10
         for opt in (oa, ob):
@@ -124,15 +129,22 @@ def test_lean_adam_step_matches_torch_adam():
         F.mse_loss(a(x), y).backward()
         torch.nn.utils.clip_grad_norm_(pa, 1.0)
         oa.step()
-        lean_adam_step(ob, pb, torch.autograd.grad(F.mse_loss(b(x), y), pb), clip=1.0)
+        adam.grad.copy_(torch.cat([g.reshape(-1) for g in torch.autograd.grad(F.mse_loss(b(x), y), pb)]))
+        adam.step(clip=1.0)
     assert max(float((p - q).detach().abs().max()) for p, q in zip(pa, pb)) < 1e-5
-    assert float(ob.state[pb[0]]["step"]) == 30
-    assert pa[0].grad is not None and pb[0].grad is None  # nothing left to zero
+    assert [float(ob.state[p]["step"]) for p in pb] == [30.0] * len(pb)
+    # the optimiser's state_dict round-trips through a fresh optimiser (as a checkpoint resume does)
+    sd = copy.deepcopy(ob.state_dict())
+    ob.load_state_dict(sd)
+    adam.bind()
+    assert all(torch.equal(ob.state[p]["exp_avg"], oa.state[q]["exp_avg"].view_as(p)) or
+               float((ob.state[p]["exp_avg"] - oa.state[q]["exp_avg"]).abs().max()) < 1e-6 for p, q in zip(pb, pa))
+    assert ob.state[pb[0]]["exp_avg"].data_ptr() == adam.exp_avg.data_ptr()
 
 
 @pytest.mark.parametrize("double,loss", [(True, "huber"), (False, "mse")])
 def test_written_out_gradients_equal_autograd(double, loss):
-    """The DQN's update without autograd (td_gradients, MLP.relu_backward) gives autograd's loss and gradients."""
+    """The DQN's lean update (numpy on flat buffers: td_gradients) gives autograd's loss, mean Q and gradients."""
     import torch
 
     from genlab.registry import get_recipe
@@ -145,9 +157,41 @@ def test_written_out_gradients_equal_autograd(double, loss):
     obs, next_obs = torch.randn(48, 4, generator=g) * 2, torch.randn(48, 4, generator=g) * 2
     batch = (obs, torch.randint(0, 2, (48,), generator=g), torch.rand(48, generator=g) * 5, next_obs, (torch.rand(48, generator=g) < 0.2).float())
     loss_a, q_a = recipe.td_loss(*batch)
-    grads_a = torch.autograd.grad(loss_a, recipe.params["q"])
-    loss_m, q_m, grads_m = recipe.td_gradients(*batch)
-    assert torch.equal(loss_a, loss_m) and torch.equal(q_a, q_m)
-    assert max(float((a - m).abs().max()) for a, m in zip(grads_a, grads_m)) < 1e-6
-    with torch.no_grad():  # the lean path's Q values: the module's numbers, without its per-layer calls
-        assert all(torch.equal(recipe.q_values(k, obs), recipe.nets[k](obs)) for k in ("q", "target"))
+    grads_a = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss_a, recipe.params["q"])])
+    loss_m, q_m = recipe.td_gradients(*(t.numpy() for t in batch))
+    loss_a, q_a = loss_a.item(), q_a.item()
+    assert abs(loss_m - loss_a) < 1e-5 * max(1.0, abs(loss_a)) and abs(q_m - q_a) < 1e-5
+    assert float((grads_a - recipe.adam.grad).abs().max()) < 1e-5 * max(1.0, float(grads_a.abs().max()))
+    with torch.no_grad():  # acting: the module's Q values through the numpy forward pass
+        assert np.allclose(recipe.flat["q"].forward(obs.numpy())[-1], recipe.nets["q"](obs).numpy(), atol=1e-5)
+
+
+def test_lean_state_survives_a_checkpoint(tmp_path):
+    """Parameters and Adam moments live in flat buffers: a checkpoint stores them, a fresh recipe loads them back
+    into its own flat buffers, and the next update is the same in both."""
+    import torch
+
+    from genlab.registry import get_recipe
+    from genlab.train.checkpoint import load_checkpoint, save_checkpoint
+    from genlab.train.engine import build_config
+    from genlab.utils.runtime import seed_everything
+
+    cls = get_recipe("dqn")
+    cfg = build_config(cls, "quick", {"learning_starts": 64, "steps": 1000})
+    seed_everything(0)
+    a = cls(cfg, "cpu")
+    for step in range(150):
+        a.train_step(None, step)
+    save_checkpoint(tmp_path / "ckpt", a.state(), {})
+    seed_everything(1)
+    b = cls(cfg, "cpu")
+    b.load_state(load_checkpoint(tmp_path / "ckpt")[0])
+    assert b.lean and b.opts["q"].state[b.params["q"][0]]["exp_avg"].data_ptr() == b.adam.exp_avg.data_ptr()
+    assert float(b.adam.steps[0]) == float(a.adam.steps[0]) > 0
+    for r in (a, b):
+        r.buffer = a.buffer
+        np.random.seed(5)
+        r.update()
+    for k in ("q", "target"):
+        assert torch.equal(a.flat[k].flat, b.flat[k].flat), k
+    assert torch.equal(a.adam.exp_avg_sq, b.adam.exp_avg_sq)

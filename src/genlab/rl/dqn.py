@@ -11,14 +11,14 @@ termination: those transitions bootstrap. The target network follows by Polyak a
 hard copies. The replay buffer is not checkpointed: a resumed run refills it first. The run ends
 with the best policy of the periodic validations (``keep_best``, see base.py).
 
-On a net this small the cost of a step is the number of framework calls, not arithmetic: the
-online net sees s and s' in one forward pass, the gradients are written out (the chain rule
-through the ReLU MLP, ``td_gradients``: no autograd graph), Adam is the fused kernel called
-directly (genlab.train.optim), the Polyak update one foreach call, acting and the target net
-call the layers' kernels without nn.Module's per-layer overhead (``q_values``), and an exploring
-step skips the network (``python -m bench rl --speed``). ``td_loss`` is the same loss through
-autograd, for the other cases (another optimiser, another activation, DDP: its gradient
-averaging hooks into autograd).
+On a net this small the cost of a step is the number of framework calls, not arithmetic. On
+the CPU (``lean``) the networks' parameters live in flat buffers (genlab.rl.lean): acting, the
+target and the update run as numpy kernels on views of them (``td_gradients``: the chain rule
+through the ReLU MLP written out, no autograd graph), clipping, the fused Adam kernel and the
+Polyak average are one call each on the whole network, the replay buffer hands out numpy
+arrays, and an exploring step skips the network (``python -m bench rl --speed``). ``td_loss``
+is the same loss through autograd, for the other cases (a GPU, another optimiser or
+activation, bf16 autocast, DDP: its gradient averaging hooks into autograd).
 
 The ``book`` preset is the textbook agent: MLP 128-128, buffer 10k, batch 32, MSE, one replay
 (one minibatch update) per *episode*, epsilon *= 0.995 per replay, target copied every 100
@@ -35,10 +35,10 @@ import torch.nn.functional as F
 
 from genlab.errors import GenlabError
 from genlab.rl.base import RL_DEFAULTS, RLConfig, RLRecipe
+from genlab.rl.lean import FlatAdam, FlatMLP
 from genlab.rl.nets import MLP
 from genlab.rl.replay import ReplayBuffer
 from genlab.rl.schedules import exponential, linear
-from genlab.train.optim import lean_adam_step, supports_lean_step
 
 
 @dataclass
@@ -99,7 +99,11 @@ class DQNRecipe(RLRecipe):
         except RuntimeError:  # a device (or torch < 2.4 on CPU) without the fused kernel
             self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, foreach=True)
         self.params = {k: list(self.nets[k].parameters()) for k in ("q", "target")}
-        self.lean = supports_lean_step(self.opts["q"]) and self.nets["q"].relu and not self.dist.enabled
+        self.lean = (self.device.type == "cpu" and FlatAdam.supports(self.opts["q"]) and self.nets["q"].relu
+                     and not self.dist.enabled)
+        if self.lean:  # the parameters move into flat buffers (the modules see no difference)
+            self.flat = {k: FlatMLP(self.nets[k]) for k in ("q", "target")}
+            self.adam = FlatAdam(self.opts["q"], self.flat["q"])
         self.buffer = ReplayBuffer(cfg.buffer_size, n_obs)
         self.n_updates, self.last = 0, {"loss": 0.0, "q_mean": 0.0}
 
@@ -116,20 +120,16 @@ class DQNRecipe(RLRecipe):
             random_actions = np.random.randint(self.n_actions, size=len(obs))
             if explore.all():  # no network call needed
                 return random_actions
-        q = self.q_values("q", torch.as_tensor(obs, dtype=torch.float32, device=self.device))
-        actions = q.argmax(1).cpu().numpy()
+        if self.lean:
+            actions = self.flat["q"].forward(obs)[-1].argmax(1)
+        else:
+            actions = self.nets["q"](torch.as_tensor(obs, dtype=torch.float32, device=self.device)).argmax(1).cpu().numpy()
         return actions if greedy else np.where(explore, random_actions, actions)
-
-    @torch.no_grad()
-    def q_values(self, net: str, obs: torch.Tensor) -> torch.Tensor:
-        """Q(obs, .) of the "q" or "target" net without gradients (on the lean path, the layers'
-        kernels called directly: the same numbers without nn.Module's per-layer call overhead)."""
-        return self.nets[net].relu_forward(obs)[-1] if self.lean else self.nets[net](obs)
 
     @torch.no_grad()
     def td_target(self, rewards, next_obs, terminated, online_next=None):
         """y = r + gamma (1 - terminated) V(s'); Double DQN picks the action by the online net's ``online_next``."""
-        next_q = self.q_values("target", next_obs)
+        next_q = self.nets["target"](next_obs)
         if self.cfg.double:
             next_v = next_q.gather(1, online_next.argmax(1, keepdim=True)).squeeze(1)
         else:
@@ -149,38 +149,45 @@ class DQNRecipe(RLRecipe):
         loss = F.smooth_l1_loss(q, y) if self.cfg.loss == "huber" else F.mse_loss(q, y)
         return loss, q.mean()
 
-    @torch.no_grad()
-    def td_gradients(self, obs, actions, rewards, next_obs, terminated):
-        """What ``td_loss`` computes, plus its gradients, without autograd (``MLP.relu_backward``):
-        dloss/dq = clamp(q - y, -1, 1) / B for the Huber loss, 2 (q - y) / B for the MSE, at the
-        actions taken and 0 elsewhere. The same numbers as autograd (a test checks)."""
-        q_net, n = self.nets["q"], len(obs)
-        outs = q_net.relu_forward(torch.cat([obs, next_obs]) if self.cfg.double else obs)
-        q_all = outs[-1][:n]
-        q = q_all.gather(1, actions[:, None]).squeeze(1)
-        y = self.td_target(rewards, next_obs, terminated, outs[-1][n:] if self.cfg.double else None)
-        if self.cfg.loss == "huber":
-            loss, dq = F.smooth_l1_loss(q, y), (q - y).clamp_(-1.0, 1.0).div_(n)
+    def td_gradients(self, obs, actions, rewards, next_obs, terminated) -> tuple[float, float]:
+        """``td_loss``'s loss and mean Q (floats) on numpy arrays, its gradients written into
+        ``self.adam.grad`` by the chain rule (lean path, genlab.rl.lean): dloss/dq = clamp(q - y, -1, 1) / B
+        for the Huber loss, 2 (q - y) / B for the MSE, at the actions taken and 0 elsewhere."""
+        cfg, n, rows = self.cfg, len(actions), np.arange(len(actions))
+        outs = self.flat["q"].forward(np.concatenate([obs, next_obs]) if cfg.double else obs)
+        q = outs[-1][rows, actions]
+        next_q = self.flat["target"].forward(next_obs)[-1]
+        next_v = next_q[rows, outs[-1][n:].argmax(1)] if cfg.double else next_q.max(1)
+        d = q - (rewards + cfg.gamma * (1.0 - terminated) * next_v)
+        if cfg.loss == "huber":  # 0.5 d^2 where |d| < 1, else |d| - 0.5, i.e. c (|d| - c / 2) with c = min(|d|, 1)
+            abs_d = np.abs(d)
+            c = np.minimum(abs_d, 1.0)
+            loss, dq = np.dot(c, abs_d - 0.5 * c), np.maximum(np.minimum(d, 1.0), -1.0) / n
         else:
-            loss, dq = F.mse_loss(q, y), (q - y).mul_(2.0 / n)
-        grad_q = torch.zeros_like(q_all).scatter_(1, actions[:, None], dq[:, None])
-        return loss, q.mean(), q_net.relu_backward([o[:n] for o in outs], grad_q)
+            loss, dq = np.dot(d, d), d * (2.0 / n)
+        grad_q = np.zeros((n, outs[-1].shape[1]), dtype=np.float32)
+        grad_q[rows, actions] = dq
+        self.flat["q"].backward([o[:n] for o in outs], grad_q, self.adam.grads)
+        return float(loss) / n, float(np.add.reduce(q)) / n
 
     def update(self) -> None:
         cfg = self.cfg
-        batch = self.buffer.sample(cfg.batch_size, self.device)
         # the written-out gradients are float32 arithmetic: under amp=bf16 autocast, autograd's path instead
-        if self.lean and not torch.is_autocast_enabled(batch[0].device.type):  # the same fused Adam step without torch.optim's (nor autograd's) per-call bookkeeping
-            loss, q_mean, grads = self.td_gradients(*batch)
-            lean_adam_step(self.opts["q"], self.params["q"], grads, clip=cfg.grad_clip or None)
+        if self.lean and not torch.is_autocast_enabled("cpu"):
+            loss, q_mean = self.td_gradients(*self.buffer.sample_arrays(cfg.batch_size))
+            self.adam.step(clip=cfg.grad_clip or None)
         else:
-            loss, q_mean = self.td_loss(*batch)
+            loss, q_mean = self.td_loss(*self.buffer.sample(cfg.batch_size, self.device))
             self.optimize("q", loss, clip=cfg.grad_clip or None, params=self.params["q"])
+            loss, q_mean = loss.item(), q_mean.item()
         self.n_updates += 1
         if cfg.target_update == "polyak":
             with torch.no_grad():
-                torch._foreach_lerp_(self.params["target"], self.params["q"], cfg.tau)
-        self.last = {"loss": loss.item(), "q_mean": q_mean.item()}
+                if self.lean:
+                    self.flat["target"].flat.lerp_(self.flat["q"].flat, cfg.tau)
+                else:
+                    torch._foreach_lerp_(self.params["target"], self.params["q"], cfg.tau)
+        self.last = {"loss": loss, "q_mean": q_mean}
 
     def train_step(self, batch, step):
         cfg = self.cfg
@@ -216,3 +223,5 @@ class DQNRecipe(RLRecipe):
     def load_extra_state(self, state):
         super().load_extra_state(state)
         self.n_updates = int(state.get("n_updates", 0))
+        if self.lean:  # load_state_dict gave the optimiser new state tensors: back into the flat buffers
+            self.adam.bind()

@@ -29,7 +29,10 @@ def flatten(obj, prefix: str, tensors: dict):
     """Replace tensors inside nested dicts/lists with references; collect them in ``tensors``."""
     if isinstance(obj, torch.Tensor):
         key = prefix if prefix not in tensors else f"{prefix}#{len(tensors)}"
-        tensors[key] = obj.detach().cpu().contiguous()
+        t = obj.detach().cpu().contiguous()
+        if t.untyped_storage().nbytes() != t.numel() * t.element_size():  # a view into a larger buffer (safetensors stores no shared memory)
+            t = t.clone()
+        tensors[key] = t
         return {"__tensor__": key}
     if isinstance(obj, dict):
         items = []

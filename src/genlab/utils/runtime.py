@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 
 def seed_everything(seed: int) -> None:
@@ -30,6 +31,7 @@ def set_threads(n: int | None = None) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     torch.set_flush_denormal(True)
+    threadpool_limits(1, user_api="blas")  # numpy's BLAS: genlab gives it only small products (RL nets, FID)
     return n
 
 
