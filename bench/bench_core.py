@@ -153,7 +153,7 @@ def ddp_throughput(steps: int = 60) -> list[dict]:
 def main(argv):
     settings = pin_threads()
     peak = matmul_peak_flops()
-    print(f"threads: {settings}; fp32 matmul peak (2048^3): {peak / 1e9:.1f} GFLOP/s")
+    print(f"threads: {settings}; fp32 matmul peak (best of 1024^3-3072^3): {peak / 1e9:.1f} GFLOP/s")
     mlp = mlp_utilisation(peak)
     print(table([mlp], ["workload", "step_ms", "samples_per_s", "gflop_per_step", "mfu", "data_ms", "forward_ms", "backward_ms", "optim_ms"]))
     conv = conv_variants(peak, "--compile" in argv)

@@ -17,8 +17,9 @@ def seed_everything(seed: int) -> None:
 
 
 def set_threads(n: int | None = None) -> int:
-    """Pick a thread count on purpose: GENLAB_THREADS, else all cores up to 4; and flush
-    denormal floats to zero.
+    """Pick a thread count on purpose: GENLAB_THREADS, else all cores up to 4; hold numpy's BLAS
+    to one thread (genlab gives it only small products, e.g. the DQN's flat path, where a second
+    thread doubles the CPU time for no wall time); and flush denormal floats to zero.
 
     Small models gain little from more threads, and OpenMP spin-waiting makes extra
     threads costly when the machine is shared. Denormals (|x| < 1.2e-38, e.g. Adam's second
@@ -31,7 +32,7 @@ def set_threads(n: int | None = None) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     torch.set_flush_denormal(True)
-    threadpool_limits(1, user_api="blas")  # numpy's BLAS: genlab gives it only small products (RL nets, FID)
+    threadpool_limits(1, user_api="blas")
     return n
 
 
