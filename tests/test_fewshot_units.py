@@ -12,7 +12,7 @@ from genlab.errors import GenlabError
 from genlab.fewshot.benchmark import ink_points, mhd_runs_error, modified_hausdorff, read_run, write_omniglot_runs
 from genlab.fewshot.episodes import HOLDOUT_ALPHABETS, FewShotData, iter_episodes, load_fewshot_data, step_generator
 from genlab.fewshot.maml import MAMLNet, inner_loop
-from genlab.fewshot.nets import Conv4, prototypes, sq_euclidean_logits
+from genlab.fewshot.nets import INK_RADIUS, Conv4, normalize_ink, prototypes, sq_euclidean_logits
 from genlab.fewshot.support import load_support_folder
 
 
@@ -96,6 +96,36 @@ def test_conv4_shapes():
     assert Conv4()(x).shape == (4, 64) and Conv4().out_dim(28) == 64
     assert Conv4(pool_last=False)(x).shape == (4, 576) and Conv4(pool_last=False).out_dim(28) == 576
     assert not list(Conv4(track_bn=False).buffers())  # MAML: no running statistics
+
+
+def ink_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Centroid (x, y) and RMS radius of each image's ink, in half-widths."""
+    mass = x.sum((1, 2, 3))[:, None]
+    u = torch.linspace(-1, 1, x.shape[-1])
+    px, py = x.sum((1, 2)) / mass, x.sum((1, 3)) / mass
+    cx, cy = px @ u, py @ u
+    return cx, cy, (px @ u**2 - cx**2 + py @ u**2 - cy**2).sqrt()
+
+
+def test_ink_normalisation_centres_and_sizes_the_ink(omniglot):
+    """"center" puts the ink's centroid in the middle; "moments" also gives it one RMS radius, so a
+    character moved or drawn smaller comes out (nearly) as the original does."""
+    x = omniglot[0].x[::97][:64]  # characters of every alphabet
+    cx, cy, r = ink_moments(x)
+    assert cx.abs().median() > 0.03 and r.std() > 0.03  # the raw drawings wander and vary in size
+    cx, cy, r = ink_moments(normalize_ink(x, "center"))
+    assert float(torch.cat([cx, cy]).abs().max()) < 0.02
+    cx, cy, r = ink_moments(normalize_ink(x, "moments"))
+    assert float(torch.cat([cx, cy]).abs().max()) < 0.02 and float((r - INK_RADIUS).abs().median()) < 0.01
+    moved = torch.roll(x, shifts=(2, -3), dims=(2, 3))
+    small = F.interpolate(x, scale_factor=0.75, mode="bilinear", align_corners=False)
+    small = F.pad(small, [3, 4, 4, 3])  # 21 -> 28 pixels, off centre
+    base = normalize_ink(x, "moments")
+    assert float((normalize_ink(moved, "moments") - base).abs().mean()) < 0.02 < float((moved - x).abs().mean())
+    assert float((normalize_ink(small, "moments") - base).abs().mean()) < 0.5 * float((normalize_ink(small, "none") - x).abs().mean())
+    assert torch.equal(normalize_ink(x, "none"), x) and normalize_ink(torch.zeros(2, 1, 28, 28), "moments").abs().max() == 0
+    with pytest.raises(GenlabError, match="ink_norm must be one of"):
+        Conv4(ink_norm="scale")
 
 
 def test_maml_inner_loop_uses_adapted_parameters_and_second_order_terms():

@@ -34,6 +34,7 @@ class FewShotConfig(TrainConfig):
     rotations: bool = True  # 90/180/270-degree rotations of training classes as new classes
     affine: float = 0.0  # strength of random affine distortions of training images (0: off)
     hard: float = 0.0  # fraction of training episodes drawn from one alphabet where possible
+    ink_norm: str = "none"  # none | center | moments: the encoder's inputs centred (and zoomed) on their ink
     eval_episodes: int = 200  # held-out episodes for the final evaluation
 
 

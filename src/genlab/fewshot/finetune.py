@@ -57,7 +57,7 @@ class FinetuneRecipe(FewShotRecipe):
     def build(self):
         if self.cfg.head not in ("cosine", "linear"):
             raise GenlabError(f"finetune head must be 'cosine' or 'linear', got {self.cfg.head!r}")
-        enc = Conv4(self.cfg.channels, self.cfg.hidden, pool_last=self.cfg.pool_last)
+        enc = Conv4(self.cfg.channels, self.cfg.hidden, pool_last=self.cfg.pool_last, ink_norm=self.cfg.ink_norm)
         clf = Classifier(enc.out_dim(self.cfg.image_size), self.pools[0].n_classes, self.cfg.head, self.cfg.scale)
         self.nets["encoder"], self.nets["classifier"] = enc.to(self.device), clf.to(self.device)
         self.opts["model"] = torch.optim.Adam([*enc.parameters(), *clf.parameters()], lr=self.cfg.lr)

@@ -43,9 +43,9 @@ class MAMLConfig(FewShotConfig):
 
 
 class MAMLNet(nn.Module):
-    def __init__(self, channels: int, hidden: int, image_size: int, ways: int):
+    def __init__(self, channels: int, hidden: int, image_size: int, ways: int, ink_norm: str = "none"):
         super().__init__()
-        self.encoder = Conv4(channels, hidden, track_bn=False)
+        self.encoder = Conv4(channels, hidden, track_bn=False, ink_norm=ink_norm)
         self.head = nn.Linear(self.encoder.out_dim(image_size), ways)
 
     def forward(self, x):
@@ -78,7 +78,7 @@ class MAMLRecipe(FewShotRecipe):
     def build(self):
         if self.cfg.head not in ("zero", "learned"):
             raise GenlabError(f"maml head must be 'zero' or 'learned', got {self.cfg.head!r}")
-        net = MAMLNet(self.cfg.channels, self.cfg.hidden, self.cfg.image_size, self.cfg.ways).to(self.device)
+        net = MAMLNet(self.cfg.channels, self.cfg.hidden, self.cfg.image_size, self.cfg.ways, self.cfg.ink_norm).to(self.device)
         self.nets["model"] = net
         self.opts["model"] = torch.optim.Adam(net.parameters(), lr=self.cfg.lr)
 
