@@ -77,6 +77,8 @@ class FlatAdam:
     def __init__(self, opt: torch.optim.Adam, net: FlatMLP):
         self.opt, self.net = opt, net
         self.params = [p for g in opt.param_groups for p in g["params"]]
+        if [p.data_ptr() for p in self.params] != [net.flat[sl].data_ptr() for sl in net.slices]:
+            raise ValueError("FlatAdam needs an optimiser over the FlatMLP's parameters, in their order")
         self.grad = torch.zeros_like(net.flat)
         self.exp_avg, self.exp_avg_sq = torch.zeros_like(net.flat), torch.zeros_like(net.flat)
         self.grads, self.grad_np = net.views(self.grad), self.grad.numpy()
