@@ -74,7 +74,7 @@ def test_torchrun_two_processes_match_one(tmp_path, cli):
     env = dict(os.environ, OMP_NUM_THREADS="1", GENLAB_THREADS="1")
     r = subprocess.run(["torchrun", "--standalone", "--nproc_per_node", "2", "-m", "genlab", *common, "--out", str(ddp)],
                        capture_output=True, text=True, timeout=600, env=env)
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 0, r.stderr[:2500] + "\n...\n" + r.stderr[-1500:]  # the head holds a crashed rank's own message
     a, b = _tensors(single), _tensors(ddp)
     params = [k for k in a if "nets" in k and ("weight" in k or "bias" in k)]
     assert params

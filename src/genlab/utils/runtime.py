@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 
@@ -32,8 +33,14 @@ def set_threads(n: int | None = None) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     torch.set_flush_denormal(True)
-    threadpool_limits(1, user_api="blas")
+    _blas_one_thread()
     return n
+
+
+@functools.cache
+def _blas_one_thread() -> None:
+    """Once per process: threadpoolctl scans every loaded library to find numpy's BLAS."""
+    threadpool_limits(1, user_api="blas")
 
 
 def native_bf16(device: torch.device) -> bool:
