@@ -6,16 +6,10 @@ Sigmoid output; loss BCE(sum) + beta * KL, KL = -1/2 sum(1 + logvar - mu^2 - e^l
 batch mean of per-image sums; Adam 1e-3. The default is a small convolutional
 encoder/decoder (16-32 channels, BatchNorm after each conv) with a 16-d latent, Adam 2e-3, and an
 exponential moving average of the weights (decay 0.995) that encodes, decodes and samples. At
-equal training time (bench/bench_vae.py, 100 CPU-seconds of one thread, seeds 0 / 1) it scores a
-held-out ELBO of -106.3 / -106.9 nats vs -112.3 / -113.6 for the book's MLP, which overfits the
-4,000 training digits, and a prior-sample FID of 97.1 / 86.5 vs 96.7 / 95.0 (a second pass under
-more load: 99.3 / 84.5 vs 104.8 / 101.6): the ELBO always wins, FID wins at seed 1 and ties or
-wins narrowly at seed 0. The same conv net without BatchNorm, EMA and lr 2e-3 (the earlier
-default) scored FID 97.7 / 95.1 (102.7 at seed 0 under load).
-Also tried at 100 CPU-s, no better: on that net a latent of 8 (FID 116) or 32 (106), batch 64
-(107); with the EMA but no BatchNorm, lr 2e-3 scored 97, lr 3e-3 104, and lr 2e-3 with a KL warm-up
-over 400 steps 103. The same seed scored FID 91 and 99 in runs of 1,928 and 1,772 steps: FID moves by
-several points with the steps a loaded machine fits into the budget, hence two seeds.
+equal training time (bench/bench_vae.py) it reaches a better held-out ELBO than the book's MLP,
+which overfits the 4,000 training digits, and a prior-sample FID at least as good; BatchNorm and
+the EMA are what lift the conv net over the plain one. The figures, and the variants tried (latent
+size, batch, learning rate, KL warm-up), are in bench/README.md.
 
 Samples come from the prior N(0, I) (``temperature`` scales it). ``evaluate`` reports the
 held-out ELBO and the importance-weighted (IWAE, k samples) bound in nats per image.
@@ -77,7 +71,7 @@ class VAERecipe(AutoencoderRecipe):
     Config = VAEConfig
     sample_options = ("temperature",)
     presets = {
-        # BatchNorm, lr 2e-3 and an EMA of the weights vs without them at 100 CPU-s: ELBO +1.3 nats, FID -0.6 / -8.6 (seeds 0 / 1)
+        # BatchNorm, lr 2e-3 and an EMA of the weights: a better ELBO and FID at equal time (bench/README.md)
         "quick": {"steps": 800, "batch_size": 128, "lr": 2e-3, "batch_norm": True, "ema_decay": 0.995},
         "full": {"steps": 8000, "batch_size": 128, "lr": 2e-3, "batch_norm": True, "ema_decay": 0.995},
         "book": {"steps": 3000, "beta": 1.0, **BOOK_VAE},

@@ -53,7 +53,7 @@ class DDPMConfig(TrainConfig):
     guidance: float = 3.0  # default guidance weight w when a label is asked for
     guidance_any: float = 1.0  # default w when no label is asked for (labels drawn uniformly; 1 = no extra pass)
     sample_bf16: bool = True  # sample under bfloat16 autocast (measured faster at equal FID: bench/bench_diffusion.py)
-    eta: float = 1.0  # default DDIM stochasticity (0 = deterministic); quick model, 500 samples: FID 25.5 at 1, 38.5 at 0, DDPM-1000 29.8
+    eta: float = 1.0  # default DDIM stochasticity (0 = deterministic); eta 1 scores the best FID on the quick model (bench/README.md)
     eval_samples: int = 500  # samples scored by evaluate()
 
 

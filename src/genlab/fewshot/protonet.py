@@ -48,10 +48,9 @@ class ProtoNetRecipe(FewShotRecipe):
         # alphabets (their alphabets are none of these), two encoders, 60-way episodes, half of
         # them drawn from one alphabet (the benchmark tells apart characters of one alphabet),
         # affine augmentation, a halving learning rate; 1500 steps; every image centred and zoomed on
-        # its ink (moment normalisation; -4 points of one-shot error on 20 held-out runs against test-time
-        # shifts). On a CPU with bf16 (AVX512-BF16 or AMX) the steps run under bf16 autocast: 9-12 minutes
-        # on 2 AMD EPYC cores, one-shot error within a point of float32's; elsewhere float32, ~25 minutes
-        # on 2 Xeon cores (measured).
+        # its ink (moment normalisation: fewer one-shot errors than test-time shifts). On a CPU with
+        # bf16 (AVX512-BF16 or AMX) the steps run under bf16 autocast, about twice as fast with the
+        # one-shot error within a point of float32's; elsewhere float32 (timings: bench/README.md).
         # The fewshot bench trains it with two alphabets held out, to score it on runs built from them.
         "full": {"steps": 1500, "ensemble": 2, "ways": 60, "shots": 1, "queries": 5, "lr": 1e-3, "affine": 0.5, "hard": 0.5,
                  "lr_decay_every": 500, "eval_episodes": 600, "holdout": (), "ink_norm": "moments", "amp": "auto"},

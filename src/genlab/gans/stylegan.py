@@ -31,12 +31,10 @@ from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, stage_widths, upsampling_plan
 
 TRUNCATION_SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
-# TUNED (hinge, TTUR) with mixing_prob 0.5: at 40 CPU-seconds (212 steps of 64) evaluator-FID 406 and
-# 9 digits covered, vs 557 and 4 with the non-saturating loss, equal rates and mixing_prob 0.9
-# (bench/bench_gan.py --contender sg=stylegan:quick:...; noise scores 754).
-# The quick preset (1500 steps of 64) without the minibatch-stddev feature ended at FID 656 with 3-4 digits
-# (mode collapse); with it (mbstd_group 4) FID 253 and 9 digits in 277 CPU-s on one thread (218 and 9 in a first run; 2026-11-29, load ~6
-# on 2 cores; noise 754, the dcgan default 152 at 100 CPU-s).
+# TUNED (hinge, TTUR) with mixing_prob 0.5 beats the paper's non-saturating loss, equal rates and
+# mixing_prob 0.9 at equal CPU time, in FID and in digits covered (bench/bench_gan.py --contender
+# sg=stylegan:quick:...). Without the minibatch-stddev feature (mbstd_group) the quick preset
+# collapses onto a few digits; with it, it covers nearly all ten. Figures: bench/README.md.
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""How the text-to-image system is graded (issue 10), and its pictures.
+"""How the text-to-image system is graded, and its pictures.
 
 Every number is measured with genlab's evaluator network (``genlab.metrics``) and the
 attribute measurements of the captions (``genlab.multimodal.captions``):

@@ -77,8 +77,8 @@ class DQNRecipe(RLRecipe):
     name = "dqn"
     Config = DQNConfig
     presets = {
-        # 100k steps with a validation (20 greedy episodes) every 1k: at 50k steps with one every
-        # 2.5k, 4 of 5 seeds ended solved (bench rl); the learning rate decays over the whole run
+        # 100k steps with a validation (20 greedy episodes) every 1k, so that keep_best catches a
+        # solved policy that later drifts (bench rl); the learning rate decays over the whole run
         "quick": {**RL_DEFAULTS, "steps": 100_000, "eval_every": 1_000, "eval_episodes": 20},
         "full": {**RL_DEFAULTS, "steps": 200_000, "eval_every": 1_000, "eval_episodes": 20},
         "book": {**RL_DEFAULTS, **BOOK, "steps": 200_000, "eval_every": 10_000},

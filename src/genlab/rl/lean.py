@@ -1,4 +1,4 @@
-"""A ReLU MLP trained on one flat buffer with numpy kernels: the DQN's CPU fast path (issue 12).
+"""A ReLU MLP trained on one flat buffer with numpy kernels: the DQN's CPU fast path.
 
 At a batch of 64 on a 128-128 network an update is about thirty small kernels. Called through
 torch, each pays its dispatch (autograd, dispatcher, tensor bookkeeping: 3-10 us), which was
