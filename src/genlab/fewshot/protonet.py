@@ -6,12 +6,11 @@ book's version needed it sorted and left ``support_labels`` undefined); a query'
 minus its squared euclidean distances to the prototypes. Training on episodes with more ways
 than at test time helps (the paper trains 60-way on Omniglot). With ``ensemble`` N, N encoders
 from different initialisations train side by side, each on its own episodes with its own loss,
-and their distances add up at test time (2 x 1500 steps beat 1 x 3000 by 3 points of one-shot
-error on 100 held-out runs). With ``test_shift`` r, every image is embedded at test time as the
-mean over its copies shifted by whole pixels up to r (r = 2: 3.8 points less error). With
-``ink_norm`` "moments" the encoder sees every image centred and zoomed on its ink (nets.normalize_ink),
-which does that job better and in training too (full preset: 30.75 -> 26.75% one-shot error on 20
-held-out runs, 24.85 -> 22.1% on 100), so the full preset no longer shifts.
+and their distances add up at test time (two encoders beat one trained twice as long). With
+``test_shift`` r, every image is embedded at test time as the mean over its copies shifted by
+whole pixels up to r. With ``ink_norm`` "moments" the encoder sees every image centred and zoomed
+on its ink (nets.normalize_ink), which does that job better and in training too, so the full
+preset does not shift (figures: bench/README.md).
 """
 
 from __future__ import annotations
