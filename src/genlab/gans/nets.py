@@ -140,8 +140,8 @@ class ConvGenerator(nn.Module):
 def minibatch_stddev(h: torch.Tensor, group: int) -> torch.Tensor:
     """ProGAN/StyleGAN's minibatch standard deviation: append one feature map holding the average spread of
     the features within each image's group of ``group`` images, so the discriminator sees a batch without
-    variety (mode collapse) and can penalise it. (As one extra number instead of a map it weighed too little
-    in the spectral-normalised head: the quick preset collapsed again, FID 628.) The batch size must be
+    variety (mode collapse) and can penalise it. (As one extra number instead of a map it weighs too little
+    in the spectral-normalised head, and the quick preset collapses.) The batch size must be
     divisible by the group (else the whole batch is one group)."""
     b, c, hh, ww = h.shape
     g = group if b % group == 0 and b >= group else b
