@@ -23,6 +23,9 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"bench: unknown benchmark {unknown[0]!r}; available: {', '.join(available())}", file=sys.stderr)
         return 2
+    from bench.common import machine_line
+
+    print(machine_line(), flush=True)
     for name in names:
         print(f"\n=== bench {name} ===", flush=True)
         t0 = time.time()

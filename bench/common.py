@@ -32,7 +32,16 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version()}
+    from genlab.utils.runtime import cpu_capability, native_bf16
+
+    return {"cpu": cpu, "capability": cpu_capability(), "native_bf16": native_bf16(torch.device("cpu")),
+            "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version()}
+
+
+def machine_line() -> str:
+    """The machine kind in one line, printed above every table of figures."""
+    m = machine()
+    return f"machine: {m['cpu']}, {m['cores']} cores, {m['capability']} (native bf16: {'yes' if m['native_bf16'] else 'no'}), torch {m['torch']}"
 
 
 def timeit(fn, warmup: int = 2, repeat: int = 5, min_time: float = 0.0) -> float:
@@ -74,12 +83,13 @@ def save_result(name: str, result: dict) -> Path:
 
 
 def table(rows: list[dict], cols: list[str] | None = None) -> str:
+    """Rows as an aligned text table, headed by the machine kind the figures were measured on."""
     if not rows:
         return "(no rows)"
     cols = cols or list(rows[0])
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
     widths = [max(len(c), *(len(fmt(r.get(c, ""))) for r in rows)) for c in cols]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths)), "  ".join("-" * w for w in widths)]
+    lines = [machine_line(), "  ".join(c.ljust(w) for c, w in zip(cols, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(fmt(r.get(c, "")).ljust(w) for c, w in zip(cols, widths)) for r in rows]
     return "\n".join(lines)
 

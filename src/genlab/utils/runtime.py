@@ -45,7 +45,14 @@ def _blas_one_thread() -> None:
 
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` computes in bfloat16 natively: a GPU with bf16 support, a CPU with
-    AVX512-BF16 or AMX. Elsewhere (AVX2-only CPUs) bf16 autocast is emulated and slower than float32."""
+    AVX512-BF16 or AMX. Elsewhere (AVX2-only CPUs) bf16 is emulated, two orders of magnitude
+    slower than float32.
+
+    ``GENLAB_BF16=0`` turns bf16 off everywhere (to compare precisions or rule bf16 out); no
+    setting turns it on where the hardware lacks it.
+    """
+    if os.environ.get("GENLAB_BF16", "").strip().lower() in ("0", "off", "false", "no"):
+        return False
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":
@@ -53,9 +60,42 @@ def native_bf16(device: torch.device) -> bool:
     return False
 
 
+def use_bf16(requested: bool, device: torch.device) -> bool:
+    """The one place genlab decides whether a computation runs in bfloat16: only when asked for
+    (a config's ``amp`` or ``sample_bf16``) and where :func:`native_bf16`. A request on hardware
+    without native bf16 runs in float32, with one note on stderr per process."""
+    if not requested:
+        return False
+    if native_bf16(device):
+        return True
+    _note_float32(device.type, cpu_capability())
+    return False
+
+
+@functools.cache
+def _note_float32(device_type: str, capability: str) -> None:
+    import sys
+
+    print(f"genlab: bfloat16 is not native on this {device_type} ({capability}); computing in float32", file=sys.stderr)
+
+
+def cpu_capability() -> str:
+    """The CPU's vector capability as torch dispatches it (e.g. AVX2, AVX512), with AMX or
+    AVX512-BF16 named when present: the machine kind every speed figure is reported with."""
+    cap = torch.backends.cpu.get_cpu_capability()
+    if torch.cpu._is_amx_tile_supported():
+        return f"{cap}+AMX"
+    if torch.cpu._is_avx512_bf16_supported():
+        return f"{cap}+BF16"
+    return cap
+
+
 def use_amp(mode: str, device: torch.device) -> bool:
-    """The ``amp`` config field resolved: 'bf16' always, 'auto' where :func:`native_bf16`, 'off' never."""
-    return mode == "bf16" or (mode == "auto" and native_bf16(device))
+    """The ``amp`` config field resolved: 'off' never; 'bf16' and 'auto' where :func:`native_bf16`
+    ('bf16' notes that it fell back to float32 elsewhere; 'auto' stays silent)."""
+    if mode == "bf16":
+        return use_bf16(True, device)
+    return mode == "auto" and native_bf16(device)
 
 
 def pick_device(name: str = "auto") -> torch.device:
