@@ -129,14 +129,14 @@ def make_clip_run(path):
     """An untrained CLIP run folder (config + checkpoint), as `genlab train clip` or `genlab import` leave it."""
     from genlab.config import save_config_yaml
     from genlab.multimodal.clip import CLIPRecipe
-    from genlab.train.engine import _save, build_config
+    from genlab.train.engine import build_config, save_run_checkpoint
     from genlab.train.runstore import RunStore
 
     cfg = build_config(CLIPRecipe, "quick", {"image_widths": "8,16", "embed_dim": 16, "text_width": 32, "text_layers": 1, "text_ff": 64})
     store = RunStore(path)
     store.create()
     save_config_yaml(store.config_path, "clip", "quick", cfg)
-    _save(CLIPRecipe(cfg), store, 0, cfg, "clip")
+    save_run_checkpoint(CLIPRecipe(cfg), store, 0, cfg, "clip")
     return path
 
 

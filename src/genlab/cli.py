@@ -3,6 +3,8 @@
 Core commands live here; a model family or subsystem adds its own commands in a module listed
 in ``EXTENSIONS`` that defines ``register(subparsers)``. Every user error is a one-line
 message on stderr with exit code 2 (3 for a diverged training run), never a traceback.
+This module is the top layer: nothing in genlab imports it (shared argparse helpers live in
+``genlab.utils.cliargs``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from genlab import __version__
 from genlab.errors import GenlabError
+from genlab.utils.cliargs import Parser, positive_int
 
 #: modules that add subcommands (each defines ``register(subparsers)``); absent ones are skipped
 EXTENSIONS = [
@@ -33,27 +36,12 @@ EXTENSIONS = [
 SAMPLE_OPTIONS = {
     "label": (int, "class to generate (conditional models)"),
     "steps": (int, "sampler steps (diffusion)"),
-    "sampler": (str, "sampler name, e.g. ddpm | ddim (diffusion)"),
+    "sampler": (str, "diffusion sampler: dpm++2m (default, 20 steps) | ddim (50) | ddpm (1000, the book's)"),
     "guidance": (float, "classifier-free guidance weight (diffusion)"),
-    "eta": (float, "DDIM stochasticity, 0 = deterministic (diffusion)"),
+    "eta": (float, "sampler stochasticity for dpm++2m and ddim: 0 = deterministic, 1 = DDPM-like noise (diffusion)"),
     "truncation": (float, "truncation psi (StyleGAN)"),
     "temperature": (float, "scale of the prior noise"),
 }
-
-
-def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        self.exit(2, f"genlab: error: {message} (see '{self.prog} --help')\n")
 
 
 def emit(obj: dict, as_json: bool) -> None:
@@ -243,10 +231,10 @@ def cmd_import(a):
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    from genlab.config import save_config_yaml
     from genlab.registry import get_recipe
     from genlab.train.checkpoint import PICKLE_SUFFIXES, load_pickle_weights
-    from genlab.config import save_config_yaml
-    from genlab.train.engine import _save, build_config
+    from genlab.train.engine import build_config, save_run_checkpoint
     from genlab.train.runstore import RunStore
     from genlab.utils.io import ensure_writable_dir
 
@@ -275,7 +263,7 @@ def cmd_import(a):
     ensure_writable_dir(store.path)
     store.create()
     save_config_yaml(store.config_path, a.model, a.preset, cfg)
-    _save(recipe, store, 0, cfg, a.model)
+    save_run_checkpoint(recipe, store, 0, cfg, a.model)
     print(f"imported {path} into run {store.path} (evaluate with: genlab eval {store.path})")
 
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from genlab.app.settings import DEFAULT_MAX_UPLOAD_MB, environment
-from genlab.cli import positive_int
 from genlab.errors import GenlabError
+from genlab.utils.cliargs import positive_int
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 APP = Path(__file__).with_name("studio.py")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from genlab.cli import positive_int
 from genlab.errors import GenlabError
+from genlab.utils.cliargs import positive_int
 
 WHATS = ("reconstruct", "interpolate", "latent-map", "manifold", "traversal", "denoise")
 

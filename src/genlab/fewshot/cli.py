@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from genlab.cli import positive_int
 from genlab.errors import GenlabError
+from genlab.utils.cliargs import positive_int
 
 
 def cmd_fewshot(a):

@@ -29,7 +29,7 @@ def cmd_translate(a):
 
 
 def register(sub) -> None:
-    from genlab.cli import positive_int
+    from genlab.utils.cliargs import positive_int
 
     t = sub.add_parser("translate", help="translate images with a trained CycleGAN run",
                        description="Translate images between a CycleGAN run's two domains (a2b: thin -> bold strokes, b2a: bold -> thin). "

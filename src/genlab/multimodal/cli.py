@@ -1,12 +1,11 @@
-"""`genlab classify` (zero-shot) and `genlab search index|query` (the image search engine)."""
+"""`genlab classify`: zero-shot classification with a CLIP run."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from genlab.cli import Parser, positive_int
 from genlab.errors import GenlabError
+from genlab.utils.cliargs import positive_int
 
 
 def _load_inputs(items: list[str], channels: int, size: int):
@@ -59,35 +58,6 @@ def cmd_classify(a):
         print(f"{name}: {pred['label']}  (" + ", ".join(f"{c} {p:.3f}" for c, p in ranked) + ")")
 
 
-def cmd_search_index(a):
-    from genlab.pipelines.search import build_index
-
-    index, stats = build_index(a.folder, a.model, a.index, batch=a.batch)
-    print(f"indexed {stats['images']} images in {a.index}: {stats['embedded']} embedded, {stats['reused']} unchanged, "
-          f"{stats['removed']} removed, {stats['skipped']} skipped")
-    for s in index.skipped:
-        print(f"  skipped {s['path']}: {s['reason']}")
-
-
-def cmd_search_query(a):
-    from genlab.pipelines.search import SearchIndex, check_query, load_model, query
-
-    check_query(a.text, a.image)
-    index = SearchIndex.load(a.index)
-    run = a.model or index.model
-    if not Path(run).is_dir():
-        raise GenlabError(f"the model run {run} of this index is gone; pass --model RUN (the run that built the index)")
-    recipe, sha = load_model(run)
-    if sha != index.model_sha256:
-        raise GenlabError(f"{run} is not the checkpoint that built {a.index}; re-run 'genlab search index' with it")
-    results = query(index, recipe, text=a.text, image=a.image, k=a.k)
-    if a.json:
-        print(json.dumps({"query": a.text if a.image is None else a.image, "results": results}))
-        return
-    for i, r in enumerate(results, 1):
-        print(f"{i:>3}. {r['score']:.4f}  {r['path']}")
-
-
 def register(sub) -> None:
     c = sub.add_parser("classify", help="zero-shot classification with a CLIP run",
                        description="Zero-shot classify images (files or .npy batches) with a CLIP run and text prompts.")
@@ -99,21 +69,3 @@ def register(sub) -> None:
     c.add_argument("--json", action="store_true", help='print {"predictions": [{"label", "probs"}, ...]} in input order')
     c.add_argument("--device", default="cpu")
     c.set_defaults(func=cmd_classify)
-
-    s = sub.add_parser("search", help="image search engine: index a folder, query it by text or image")
-    ss = s.add_subparsers(dest="search_command", metavar="ACTION", parser_class=Parser)
-    ss.required = True
-    si = ss.add_parser("index", help="embed every image under a folder (only new or changed files on re-runs)")
-    si.add_argument("folder", metavar="FOLDER")
-    si.add_argument("--model", required=True, metavar="RUN", help="a CLIP run folder")
-    si.add_argument("--index", required=True, metavar="PATH", help="index file to create or update (.npz)")
-    si.add_argument("--batch", type=positive_int, default=256, help="images embedded per forward pass")
-    si.set_defaults(func=cmd_search_index)
-    sq = ss.add_parser("query", help="top-k images for a text (or --image FILE)")
-    sq.add_argument("index", metavar="PATH")
-    sq.add_argument("text", nargs="?", help="what to look for, e.g. \"a bold seven\"")
-    sq.add_argument("--image", metavar="FILE", help="find images similar to this one")
-    sq.add_argument("-k", type=positive_int, default=5, help="number of results")
-    sq.add_argument("--model", metavar="RUN", help="the run that built the index, if it moved")
-    sq.add_argument("--json", action="store_true")
-    sq.set_defaults(func=cmd_search_query)

@@ -1,4 +1,5 @@
-"""`genlab generate`: prompts in, digits out, with a trained text2image run."""
+"""`genlab generate` (prompts in, digits out, with a trained text2image run) and `genlab search
+index|query` (the image search engine over a CLIP run)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from genlab.cli import positive_int
 from genlab.errors import GenlabError
+from genlab.utils.cliargs import Parser, positive_int
 
 
 def cmd_generate(a):
@@ -59,6 +60,35 @@ def cmd_generate(a):
         print(f"  {p['clip_score']:.3f}  {p['prompt']}")
 
 
+def cmd_search_index(a):
+    from genlab.pipelines.search import build_index
+
+    index, stats = build_index(a.folder, a.model, a.index, batch=a.batch)
+    print(f"indexed {stats['images']} images in {a.index}: {stats['embedded']} embedded, {stats['reused']} unchanged, "
+          f"{stats['removed']} removed, {stats['skipped']} skipped")
+    for s in index.skipped:
+        print(f"  skipped {s['path']}: {s['reason']}")
+
+
+def cmd_search_query(a):
+    from genlab.pipelines.search import SearchIndex, check_query, load_model, query
+
+    check_query(a.text, a.image)
+    index = SearchIndex.load(a.index)
+    run = a.model or index.model
+    if not Path(run).is_dir():
+        raise GenlabError(f"the model run {run} of this index is gone; pass --model RUN (the run that built the index)")
+    recipe, sha = load_model(run)
+    if sha != index.model_sha256:
+        raise GenlabError(f"{run} is not the checkpoint that built {a.index}; re-run 'genlab search index' with it")
+    results = query(index, recipe, text=a.text, image=a.image, k=a.k)
+    if a.json:
+        print(json.dumps({"query": a.text if a.image is None else a.image, "results": results}))
+        return
+    for i, r in enumerate(results, 1):
+        print(f"{i:>3}. {r['score']:.4f}  {r['path']}")
+
+
 def non_negative_float(text: str) -> float:
     try:
         v = float(text)
@@ -73,8 +103,12 @@ def register(sub) -> None:
     g = sub.add_parser("generate", help="text to image: digits from a prompt with a text2image run",
                        description="Generate digits from text prompts with a trained text2image run "
                                    "(CLIP text encoder -> VAE -> GAN refiner, or the diffusion backend). "
-                                   "--out writes uint8 (N, 28, 28), N = prompts x --n, prompt after prompt.")
-    g.add_argument("prompt", nargs="+", help="one or more prompts, e.g. 'a bold seven slanted right'")
+                                   "--out writes uint8 (N, 28, 28), N = prompts x --n, prompt after prompt. "
+                                   "Prompts may be English or Russian. A prompt that names no digit the model knows "
+                                   "(e.g. 'a cat', 'красивый закат над океаном') draws nothing: genlab prints one line "
+                                   "'genlab: error: ...' naming the words it does not know and what it can draw, writes "
+                                   "no files and exits with code 2.")
+    g.add_argument("prompt", nargs="+", help="one or more prompts, e.g. 'a bold seven slanted right' or 'жирная семёрка'")
     g.add_argument("--n", type=positive_int, default=16, help="images per prompt (default 16)")
     g.add_argument("--out", help="output .npy file (uint8, ink bright on dark)")
     g.add_argument("--png", help="also write a grid of (up to 256) images as PNG")
@@ -88,3 +122,21 @@ def register(sub) -> None:
     g.add_argument("--device", default="cpu")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.set_defaults(func=cmd_generate)
+
+    s = sub.add_parser("search", help="image search engine: index a folder, query it by text or image")
+    ss = s.add_subparsers(dest="search_command", metavar="ACTION", parser_class=Parser)
+    ss.required = True
+    si = ss.add_parser("index", help="embed every image under a folder (only new or changed files on re-runs)")
+    si.add_argument("folder", metavar="FOLDER")
+    si.add_argument("--model", required=True, metavar="RUN", help="a CLIP run folder")
+    si.add_argument("--index", required=True, metavar="PATH", help="index file to create or update (.npz)")
+    si.add_argument("--batch", type=positive_int, default=256, help="images embedded per forward pass")
+    si.set_defaults(func=cmd_search_index)
+    sq = ss.add_parser("query", help="top-k images for a text (or --image FILE)")
+    sq.add_argument("index", metavar="PATH")
+    sq.add_argument("text", nargs="?", help="what to look for, e.g. \"a bold seven\"")
+    sq.add_argument("--image", metavar="FILE", help="find images similar to this one")
+    sq.add_argument("-k", type=positive_int, default=5, help="number of results")
+    sq.add_argument("--model", metavar="RUN", help="the run that built the index, if it moved")
+    sq.add_argument("--json", action="store_true")
+    sq.set_defaults(func=cmd_search_query)

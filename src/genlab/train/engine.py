@@ -3,7 +3,8 @@
 ``train()`` resolves the config, creates the run folder, seeds every RNG, feeds batches from
 the in-memory dataset (sharded per rank under torchrun), calls the recipe's ``train_step``,
 and handles the progress bar, metrics.jsonl / TensorBoard / W&B logging, sample grids,
-atomic checkpoints, ``--resume``, Ctrl-C and non-finite losses.
+atomic checkpoints, ``--resume``, Ctrl-C and non-finite losses. It keeps ``status.json`` in the
+run folder up to date (training, evaluating, done or failed: ``runstore.run_status`` reads it).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from genlab.errors import GenlabError, TrainingDiverged
 from genlab.registry import get_recipe
 from genlab.train.checkpoint import latest_good_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
 from genlab.train.distributed import DistInfo, all_reduce_mean, broadcast_parameters, cleanup, init_distributed
-from genlab.train.runstore import RunStore, new_run_dir, require_run
+from genlab.train.runstore import RunStore, StatusWriter, new_run_dir, require_run
 from genlab.utils.io import ensure_writable_dir
 from genlab.utils.runtime import pick_device, seed_everything, set_threads, use_amp
 
@@ -153,7 +154,10 @@ def _scalar(v) -> float:
     return float(v.detach().item()) if isinstance(v, torch.Tensor) else float(v)
 
 
-def _save(recipe, store: RunStore, step: int, cfg, model: str, stem_name: str | None = None, extra_meta: dict | None = None):
+def save_run_checkpoint(recipe, store: RunStore, step: int, cfg, model: str, stem_name: str | None = None,
+                        extra_meta: dict | None = None) -> None:
+    """Checkpoint ``recipe`` (and the RNG state) into ``store`` as step ``step`` (or as ``stem_name``,
+    e.g. "best"); a step checkpoint also drops the oldest beyond ``cfg.keep_checkpoints``."""
     state = {"recipe": recipe.state(), "rng": rng_state()}
     stem = store.ckpt_dir / (stem_name or f"step_{step:07d}")
     save_checkpoint(stem, state, {"step": step, "model": model, "time": time.time(), **(extra_meta or {})})
@@ -208,13 +212,17 @@ def train(model: str, preset: str = "quick", overrides: dict | None = None, out=
             raise GenlabError(f"{store.path} already holds a run; use --resume to continue it or choose another --out")
         store.create()
         save_config_yaml(store.config_path, model, preset, cfg)
+    status = StatusWriter(store, cfg.steps, enabled=dist.is_main)
     try:
-        return _run(recipe_cls, model, cfg, store, device, dist, resume)
+        return _run(recipe_cls, model, cfg, store, device, dist, resume, status)
+    except BaseException as e:
+        status.failed(e)
+        raise
     finally:
         cleanup(dist)
 
 
-def _run(recipe_cls, model, cfg, store, device, dist, resume) -> RunStore:
+def _run(recipe_cls, model, cfg, store, device, dist, resume, status: StatusWriter) -> RunStore:
     seed_everything(cfg.seed)
     recipe = recipe_cls(cfg, device, dist)
     broadcast_parameters(recipe.nets.values(), dist)
@@ -246,6 +254,7 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume) -> RunStore:
         print(f"genlab: amp=auto: training steps under bfloat16 autocast ({device.type} with native bf16)", file=sys.stderr)
     recipe.train_mode(True)
     step = start
+    status.set("training", step)
     with _StopFlag() as stop:
         try:
             while step < cfg.steps:
@@ -259,6 +268,7 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume) -> RunStore:
                 if not math.isfinite(loss):
                     raise TrainingDiverged(f"loss became {loss} at step {step + 1}; the run stopped and the last good checkpoint in {store.ckpt_dir} is kept (try a lower lr)")
                 step += 1
+                status.progress(step)
                 for k, v in logs.items():
                     sums[k] = sums.get(k, 0.0) + _scalar(v)
                 count += 1
@@ -277,23 +287,25 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume) -> RunStore:
                         logger.log({"step": step, **ev})
                         if dist.is_main and "score" in ev and ev["score"] > best:
                             best = ev["score"]
-                            _save(recipe, store, step, cfg, model, stem_name="best", extra_meta={"score": best})
+                            save_run_checkpoint(recipe, store, step, cfg, model, stem_name="best", extra_meta={"score": best})
                 if dist.is_main and cfg.sample_every and step % cfg.sample_every == 0 and recipe.can_sample:
                     save_sample_grid(recipe, store.samples_dir / f"step_{step:07d}.png", seed=cfg.seed + FIXED_NOISE_OFFSET)
                 if step == cfg.steps:
                     recipe.finish_training(step)
                 if dist.is_main and (step % cfg.ckpt_every == 0 or step == cfg.steps):
-                    _save(recipe, store, step, cfg, model)
+                    save_run_checkpoint(recipe, store, step, cfg, model)
                 if stop.signal is not None:
                     if dist.is_main:
-                        _save(recipe, store, step, cfg, model)
+                        save_run_checkpoint(recipe, store, step, cfg, model)
                     bar.close()
                     raise GenlabError(f"interrupted at step {step}; checkpoint saved, continue with: genlab train {model} --out {store.path} --resume")
         finally:
             bar.close()
             logger.close()
     if dist.is_main:
+        status.set("evaluating", step)
         finish_run(recipe, store, cfg)
+        status.set("done", step)
     return store
 
 

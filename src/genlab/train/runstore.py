@@ -1,6 +1,7 @@
 """The run store: one folder per run.
 
     runs/<name>/config.yaml     model, preset and the resolved config
+    runs/<name>/status.json     stage (training | evaluating | done | failed), step, total steps, time
     runs/<name>/checkpoints/    step_XXXXXXX.{safetensors,json}, best.{...}
     runs/<name>/metrics.jsonl   one JSON object per logged step (a torn last line is ignored)
     runs/<name>/eval.json       held-out metrics at the end of training
@@ -17,6 +18,9 @@ import time
 from pathlib import Path
 
 from genlab.errors import GenlabError
+
+#: the stages of status.json, in the order a run goes through them (or "failed" from any of them)
+STAGES = ("training", "evaluating", "done", "failed")
 
 
 def default_runs_dir() -> Path:
@@ -62,6 +66,10 @@ class RunStore:
     def eval_path(self) -> Path:
         return self.path / "eval.json"
 
+    @property
+    def status_path(self) -> Path:
+        return self.path / "status.json"
+
     def create(self) -> None:
         for d in (self.path, self.ckpt_dir, self.samples_dir, self.plots_dir):
             d.mkdir(parents=True, exist_ok=True)
@@ -90,6 +98,61 @@ class RunStore:
             return json.loads(self.eval_path.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
+
+    def write_status(self, stage: str, step: int, total_steps: int, **extra) -> None:
+        """Write status.json atomically: a reader sees the previous status or this one, never half."""
+        from genlab.utils.io import write_json_atomic
+
+        if stage not in STAGES:
+            raise ValueError(f"unknown run stage {stage!r}; one of {STAGES}")
+        write_json_atomic(self.status_path, {"stage": stage, "step": int(step), "total_steps": int(total_steps),
+                                             "updated": time.time(), "pid": os.getpid(), **extra})
+
+
+class StatusWriter:
+    """The engine's side of status.json: ``set`` writes a stage at once, ``progress`` at most every
+    ``every_s`` seconds (a step can take microseconds), ``failed`` never raises (the run's own
+    error is the one to report). Does nothing when ``enabled`` is false (ranks other than 0)."""
+
+    def __init__(self, store: RunStore, total_steps: int, enabled: bool = True, every_s: float = 2.0):
+        self.store, self.total, self.enabled, self.every_s = store, total_steps, enabled, every_s
+        self.step, self._last = 0, -float("inf")
+
+    def set(self, stage: str, step: int, **extra) -> None:
+        self.step = step
+        if self.enabled:
+            self.store.write_status(stage, step, self.total, **extra)
+            self._last = time.monotonic()
+
+    def progress(self, step: int) -> None:
+        self.step = step
+        if self.enabled and time.monotonic() - self._last >= self.every_s:
+            self.set("training", step)
+
+    def failed(self, error: BaseException) -> None:
+        message = str(error) or type(error).__name__
+        try:
+            self.set("failed", self.step, error=message)
+        except Exception:  # a full disk, a removed folder: the run's own error is the one to raise
+            pass
+
+
+def run_status(run_dir) -> dict | None:
+    """Where a run stands: its status.json as a dict (``stage``: training | evaluating | done |
+    failed, ``step``, ``total_steps``, ``updated`` in seconds since the epoch, ``pid`` of the
+    writer, ``error`` when failed). A folder without a readable status.json counts as done when
+    it holds plots/metrics.png (the engine's last output); otherwise the answer is None (a run
+    made by ``genlab import``, or one the engine has not started)."""
+    run_dir = Path(run_dir)
+    try:
+        doc = json.loads((run_dir / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = None
+    if isinstance(doc, dict) and doc.get("stage") in STAGES:
+        return doc
+    if (run_dir / "plots" / "metrics.png").is_file():
+        return {"stage": "done"}
+    return None
 
 
 def read_jsonl(path: Path) -> list[dict]:
