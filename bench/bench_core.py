@@ -14,12 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import matmul_peak_flops, pin_threads, save_result, table, timeit
-
 import torch  # noqa: E402  (after common pins OMP_WAIT_POLICY)
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from bench.common import matmul_peak_flops, pin_threads, save_result, table, timeit
 
 
 def step_flops(model, x, loss_fn) -> int:

@@ -163,7 +163,7 @@ def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
                 done = page.get_by_text(wait_text)  # the page's result, or its note on a missing model
                 for note in ("genlab train", "fills in when", "waiting for background"):
                     done = done.or_(page.get_by_text(note))
-                for attempt in range(3):  # a click during the page's first run can be lost: press again
+                for _attempt in range(3):  # a click during the page's first run can be lost: press again
                     page.wait_for_timeout(3000)
                     if button is not None and page.get_by_role("button", name=button).count():
                         page.get_by_role("button", name=button).first.click()

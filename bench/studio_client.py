@@ -22,7 +22,6 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 
-
 @dataclass
 class Page:
     """What one script run put on the page."""

@@ -6,7 +6,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from genlab.diffusion.samplers import Denoiser, ddim_sample, ddpm_sample, dpmpp_2m_sample, sample, timesteps_for, timesteps_logsnr
+from genlab.diffusion.samplers import (
+    Denoiser,
+    ddim_sample,
+    ddpm_sample,
+    dpmpp_2m_sample,
+    sample,
+    timesteps_for,
+    timesteps_logsnr,
+)
 from genlab.diffusion.schedules import NoiseSchedule
 from genlab.diffusion.unet import ResBlock, UNet
 from genlab.errors import GenlabError

@@ -51,6 +51,7 @@ def test_sample_writes_uint8_array_and_png(ae_run, tmp_path, cli):
     assert arr.mean() < 128, "MNIST convention: ink bright on dark"
     assert (tmp_path / "s.png").stat().st_size > 100
     r2 = cli("sample", ae_run, "--n", "10", "--out", tmp_path / "t.npy", "--seed", "3")
+    assert r2.returncode == 0, r2.stderr
     assert np.array_equal(np.load(tmp_path / "t.npy"), arr), "same seed, same samples"
 
 

@@ -8,7 +8,15 @@ import torch
 import torch.nn.functional as F
 
 from genlab.data import embedded_mnist
-from genlab.multimodal.captions import CaptionGenerator, Thresholds, fit_thresholds, ink_size, measure, slant, stroke_thickness
+from genlab.multimodal.captions import (
+    CaptionGenerator,
+    Thresholds,
+    fit_thresholds,
+    ink_size,
+    measure,
+    slant,
+    stroke_thickness,
+)
 from genlab.multimodal.tokenizer import EOT, UNK, Tokenizer
 
 

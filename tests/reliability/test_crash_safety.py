@@ -18,8 +18,8 @@ import pytest
 import torch
 
 from genlab.errors import GenlabError
-from genlab.train.checkpoint import latest_good_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
 from genlab.pipelines.search import SearchIndex
+from genlab.train.checkpoint import latest_good_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
 from genlab.train.runstore import read_jsonl
 
 WRITER = textwrap.dedent(
@@ -63,7 +63,7 @@ def test_sigkill_during_checkpoint_writes_20_trials(tmp_path):
                 load_checkpoint(stem)
             except GenlabError:
                 damaged_seen += 1
-                raise AssertionError(f"trial {trial}: {stem.name} counts as a checkpoint but fails to load")
+                raise AssertionError(f"trial {trial}: {stem.name} counts as a checkpoint but fails to load") from None
         for leftover in folder.glob(".*.tmp"):  # temp files of a killed write never count
             leftover.unlink()
         for stem in stems:  # keep the folder small between trials

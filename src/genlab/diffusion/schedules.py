@@ -51,7 +51,7 @@ class NoiseSchedule:
         self.sqrt_1m_ab = (1 - alphas_cumprod).sqrt().float()
 
     @classmethod
-    def make(cls, name: str = "linear", timesteps: int = 1000) -> "NoiseSchedule":
+    def make(cls, name: str = "linear", timesteps: int = 1000) -> NoiseSchedule:
         if timesteps < 2:
             raise GenlabError(f"timesteps must be at least 2, got {timesteps}")
         if name == "linear":
@@ -60,7 +60,7 @@ class NoiseSchedule:
             return cls(cosine_betas(timesteps))
         raise GenlabError(f"unknown noise schedule '{name}'; choose one of: {', '.join(SCHEDULES)}")
 
-    def to(self, device) -> "NoiseSchedule":
+    def to(self, device) -> NoiseSchedule:
         for k in ("betas", "alphas", "alphas_cumprod", "sqrt_ab", "sqrt_1m_ab"):
             setattr(self, k, getattr(self, k).to(device))
         return self

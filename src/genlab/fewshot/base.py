@@ -18,7 +18,14 @@ import torch
 
 from genlab.config import TrainConfig
 from genlab.errors import GenlabError
-from genlab.fewshot.episodes import HOLDOUT_ALPHABETS, Episode, FewShotData, iter_episodes, load_fewshot_data, step_generator
+from genlab.fewshot.episodes import (
+    HOLDOUT_ALPHABETS,
+    Episode,
+    FewShotData,
+    iter_episodes,
+    load_fewshot_data,
+    step_generator,
+)
 from genlab.train.recipe import Recipe
 
 EVAL_SEED = 2024  # held-out episodes are the same for every model and run

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, ConvGenerator
 
-
 #: genlab's tuned conditional training (presets quick/full): TUNED plus stronger conditioning
 CONDITIONING = {**TUNED, "class_bn": True, "aux_weight": 0.5}
 

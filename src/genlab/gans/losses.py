@@ -18,8 +18,8 @@ where the decision boundary between "real" and "fake" lies (for D's accuracy).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
