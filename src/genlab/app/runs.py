@@ -11,11 +11,6 @@ from genlab.errors import GenlabError
 from genlab.train.checkpoint import list_checkpoints
 from genlab.train.runstore import RunStore, list_runs
 
-#: what each page needs, for the "not trained yet" messages
-PURPOSE = {"text2image": "Text to image", "clip": "Image search and the zero-shot classifier", "vae": "the latent explorer and generators",
-           "beta-vae": "latent traversals", "dae": "the denoising demo", "ddpm": "the diffusion viewer and generators",
-           "dcgan": "generators", "stylegan": "generators", "ae": "generators", "protonet": "few-shot", "dqn": "reinforcement learning"}
-
 
 def run_model(run: Path) -> str | None:
     """The model name in a run's config.yaml (None when it is not a readable run)."""

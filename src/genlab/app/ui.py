@@ -15,12 +15,15 @@ import torch
 
 from genlab.app import runs as runs_mod
 from genlab.app import trainer
+from genlab.app.i18n import MESSAGES, digit_name, error_text, t
 from genlab.app.safety import enlarge, read_image_upload
 from genlab.app.settings import Settings, load_settings
 from genlab.errors import GenlabError
 from genlab.utils.images import make_grid
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+#: the models with a catalogue line saying what they are for ("purpose.MODEL")
+PURPOSES = {k for k in MESSAGES if k.startswith("purpose.")}
 
 
 def settings() -> Settings:
@@ -37,7 +40,7 @@ def _start_trainer(runs: str) -> str:
 def start_trainer() -> None:
     s = settings()
     if s.train:
-        with friendly("starting the background trainer"):
+        with friendly(t("ui.what_trainer")):
             _start_trainer(str(s.runs))
 
 
@@ -46,8 +49,9 @@ def describe_training(status: dict) -> str | None:
     if not (status.get("running") and status.get("current")):
         return None
     p = status["progress"]
-    loss = "" if math.isnan(p["loss"]) else f" — loss {p['loss']:.3g}"
-    return f"training {status['current']} in background: {p['fraction']:.0%}{loss} (step {p['step']:,}/{p['steps']:,})"
+    loss = "" if math.isnan(p["loss"]) else t("ui.training_loss", loss=f"{p['loss']:.3g}")
+    return t("ui.training", model=status["current"], fraction=f"{p['fraction']:.0%}", loss=loss,
+             step=f"{p['step']:,}", steps=f"{p['steps']:,}")
 
 
 def sidebar_status() -> None:
@@ -68,13 +72,13 @@ def sidebar_status() -> None:
             st.progress(status["progress"]["fraction"])
             waiting = [m for m in status.get("queue", []) if m != status["current"]]
             if waiting:
-                st.caption("next: " + ", ".join(waiting))
+                st.caption(t("ui.next", models=", ".join(waiting)))
         for model, why in status.get("failed", {}).items():
-            st.caption(f"⚠ background training of {model} failed: {why}")
+            st.caption(t("ui.failed_side", model=model, why=why))
 
     with st.sidebar:
         panel()
-        st.caption(f"runs folder: `{s.runs}`")
+        st.caption(t("ui.runs_folder", path=s.runs))
 
 
 def waiting_message(models) -> None:
@@ -82,27 +86,24 @@ def waiting_message(models) -> None:
     models = [models] if isinstance(models, str) else list(models)
     s = settings()
     status = trainer.read_status(s.runs)
-    what = runs_mod.PURPOSE.get(models[0], "this page")
+    what = t(f"purpose.{models[0]}") if f"purpose.{models[0]}" in PURPOSES else t("purpose.default")
     queue = status.get("queue", []) if status.get("running") else []
     if status.get("current") in models and status.get("running"):
         line = describe_training(status)
-        st.info(f"{line[:1].upper()}{line[1:]}. This page ({what}) fills in when it is done.")
+        st.info(t("ui.wait_training", line=f"{line[:1].upper()}{line[1:]}", what=what))
         st.progress(status["progress"]["fraction"])
     elif any(m in queue for m in models):
         m = next(m for m in models if m in queue)
-        st.info(f"{m} is waiting for background training (now training: {status.get('current')}); "
-                f"{what} works once it is done.")
+        st.info(t("ui.wait_queued", model=m, current=status.get("current"), what=what))
     elif any(m in status.get("failed", {}) for m in models):
         m = next(m for m in models if m in status["failed"])
-        st.warning(f"Background training of {m} failed: {status['failed'][m]}. "
-                   f"Train it yourself with: `genlab train {m} --out {trainer.studio_run_dir(s.runs, m)}`")
+        st.warning(t("ui.wait_failed", model=m, why=status["failed"][m], out=trainer.studio_run_dir(s.runs, m)))
     else:
-        st.info(f"No finished {' / '.join(models)} run in `{s.runs}` yet. Train it with: `genlab train {models[0]}` "
-                f"(or start the studio without --no-train to train it in the background).")
+        st.info(t("ui.wait_none", models=" / ".join(models), runs=s.runs, model=models[0]))
 
 
 # ----------------------------------------------------------------------------- models
-@st.cache_resource(show_spinner="Loading the model…", max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _load(run: str, key: str):
     from genlab.train.engine import load_run
 
@@ -112,10 +113,11 @@ def _load(run: str, key: str):
 
 def load(run: Path):
     """A trained recipe, loaded once per process per checkpoint and shared by every session."""
-    return _load(str(run), runs_mod.checkpoint_key(run))
+    with st.spinner(t("ui.loading")):
+        return _load(str(run), runs_mod.checkpoint_key(run))
 
 
-def pick_run(models, key: str, label: str = "Run") -> Path | None:
+def pick_run(models, key: str, label: str | None = None) -> Path | None:
     """A finished run of one of ``models`` (the user picks when there are several); None after a message."""
     found = runs_mod.finished_runs(settings().runs, models)
     if not found:
@@ -123,20 +125,20 @@ def pick_run(models, key: str, label: str = "Run") -> Path | None:
         return None
     if len(found) == 1:
         return found[0]
-    return st.selectbox(label, found, format_func=lambda p: p.name, key=key)
+    return st.selectbox(label or t("common.run"), found, format_func=lambda p: p.name, key=key)
 
 
 # ----------------------------------------------------------------------------- errors and pictures
 @contextlib.contextmanager
-def friendly(what: str = "that"):
+def friendly(what: str | None = None):
     """Show a GenlabError's one-line message; any other failure as a short note (details in the server log)."""
     try:
         yield
     except GenlabError as e:
-        st.error(str(e))
+        st.error(error_text(str(e)))
     except Exception as e:  # noqa: BLE001 - a page must never show a traceback
         traceback.print_exc(file=sys.stderr)
-        st.error(f"Sorry, {what} failed ({type(e).__name__}: {str(e)[:200]}). The studio keeps working; try other settings.")
+        st.error(t("ui.sorry", what=what or t("ui.what_default"), error=f"{type(e).__name__}: {str(e)[:200]}"))
 
 
 def picture(images, nrow: int | None = None, scale: int = 4) -> np.ndarray:
@@ -159,15 +161,15 @@ def heldout():
     return d.x_test, d.y_test
 
 
-def digit_picker(key: str, label: str = "Held-out digit", digit: int = 0) -> torch.Tensor:
+def digit_picker(key: str, label: str | None = None, digit: int = 0) -> torch.Tensor:
     """A held-out digit chosen by class (default ``digit``) and example number; returns (1, 1, 28, 28)."""
-    from genlab.data.datasets import MNIST_CLASSES
-
     x, y = heldout()
+    label = label or t("ui.digit_label")
     c1, c2 = st.columns(2)
-    digit = c1.selectbox(f"{label}: class", range(10), index=digit, format_func=lambda k: f"{k} ({MNIST_CLASSES[k]})", key=f"{key}-class")
+    digit = c1.selectbox(t("ui.digit_class", label=label), range(10), index=digit, format_func=lambda k: f"{k} ({digit_name(k)})",
+                         key=f"{key}-class")
     idx = torch.nonzero(y == digit).flatten()
-    i = c2.number_input(f"{label}: example", 0, len(idx) - 1, 0, key=f"{key}-example")
+    i = c2.number_input(t("ui.digit_example", label=label), 0, len(idx) - 1, 0, key=f"{key}-example")
     return x[idx[int(i)]][None]
 
 
@@ -178,7 +180,7 @@ def uploaded_image(uploaded, size: int = 28, channels: int = 1) -> torch.Tensor 
     try:
         return torch.from_numpy(read_image_upload(uploaded.getvalue(), uploaded.name, settings(), channels, size))[None]
     except GenlabError as e:
-        st.error(str(e))
+        st.error(error_text(str(e)))
         return None
 
 
@@ -209,9 +211,9 @@ def drawn_digit(key: str) -> torch.Tensor | None:
     try:
         from streamlit_drawable_canvas import st_canvas
     except ImportError:
-        st.info("Drawing needs the canvas component: pip install 'genlab[studio]'. Upload an image meanwhile.")
+        st.info(t("ui.canvas_missing"))
         return None
-    st.caption("Draw one digit with the mouse, large and centred; the bin icon under the canvas clears it.")
+    st.caption(t("ui.canvas_help"))
     drawing = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=280, width=280,
                         drawing_mode="freedraw", return_image_data=True, key=key)
     data = drawing.image_bytes
@@ -220,7 +222,7 @@ def drawn_digit(key: str) -> torch.Tensor | None:
     try:
         x = center_digit(read_image_upload(data, "drawing.png", settings(), 1, size=None)[0])
     except GenlabError as e:
-        st.error(str(e))
+        st.error(error_text(str(e)))
         return None
     return None if x is None else torch.from_numpy(x)[None, None]
 

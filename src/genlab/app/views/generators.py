@@ -7,13 +7,13 @@ import streamlit as st
 import torch
 
 from genlab.app import ui
+from genlab.app.i18n import t
 from genlab.app.runs import finished_runs
 
 GENERATORS = ("ae", "vae", "beta-vae", "dcgan", "cgan", "stylegan", "ddpm")
 QUALITY = ("fid", "precision", "recall", "coverage")
 
-ui.header("Generators", "The same request — “draw new digits” — answered by every generative model trained so far. "
-          "Diffusion needs many network passes per image (fewer with DDIM, at some cost in quality); a GAN needs one.")
+ui.header(t("gen.title"), t("gen.intro"))
 
 runs = {}
 for model in GENERATORS:
@@ -25,15 +25,14 @@ if not runs:
     st.stop()
 
 c1, c2, c3 = st.columns(3)
-n = c1.slider("Images per model", 4, 64, 16, key="gen-n")
-seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="gen-seed")
-steps = c3.slider("DDIM steps (diffusion)", 2, 200, 25, key="gen-steps", disabled="ddpm" not in runs,
-                  help="the network passes per image; the book's DDPM takes 1,000")
+n = c1.slider(t("gen.n"), 4, 64, 16, key="gen-n")
+seed = c2.number_input(t("common.seed"), 0, 2**31 - 1, 0, key="gen-seed")
+steps = c3.slider(t("gen.steps"), 2, 200, 25, key="gen-steps", disabled="ddpm" not in runs, help=t("gen.steps_help"))
 
-if st.button("Generate", type="primary", key="gen-go"):
+if st.button(t("common.generate"), type="primary", key="gen-go"):
     results = {}
     for model, run in runs.items():
-        with ui.friendly(f"sampling {model}"), torch.no_grad():
+        with ui.friendly(t("gen.what", model=model)), torch.no_grad():
             recipe = ui.load(run)
             opts = {"steps": steps, "sampler": "ddim"} if model == "ddpm" else {}
             t0 = time.perf_counter()
@@ -45,13 +44,14 @@ results = st.session_state.get("gen-results", {})
 if results:
     cols = st.columns(min(4, len(results)))
     for i, (model, (grid, sec)) in enumerate(results.items()):
-        extra = f", {steps} DDIM steps" if model == "ddpm" else ""
-        cols[i % len(cols)].image(grid, caption=f"{model} — {sec * 1000:.0f} ms{extra}")
+        extra = t("gen.cap_ddim", steps=steps) if model == "ddpm" else ""
+        cols[i % len(cols)].image(grid, caption=t("gen.cap", model=model, ms=sec * 1000, extra=extra))
 
 rows = []
 for model, run in runs.items():
     ev = ui.runs_eval(run)
-    rows.append({"model": model, "run": run.name, **{k: ev[k] for k in QUALITY if isinstance(ev.get(k), (int, float))}})
-st.subheader("Quality at the end of training (held-out evaluator)")
-st.caption("FID: lower is better; precision: realism; recall: variety; coverage: how many of the 10 digits appear.")
-st.dataframe(pd.DataFrame(rows).set_index("model"), width="stretch")
+    rows.append({t("gen.col_model"): model, t("gen.col_run"): run.name,
+                 **{k: ev[k] for k in QUALITY if isinstance(ev.get(k), (int, float))}})
+st.subheader(t("gen.quality"))
+st.caption(t("gen.quality_help"))
+st.dataframe(pd.DataFrame(rows).set_index(t("gen.col_model")), width="stretch")

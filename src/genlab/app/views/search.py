@@ -10,6 +10,7 @@ import streamlit as st
 from PIL import Image
 
 from genlab.app import ui
+from genlab.app.i18n import t
 from genlab.app.runs import checkpoint_key
 from genlab.app.safety import enlarge, inside_roots, read_file_inside
 from genlab.data.datasets import MNIST_CLASSES
@@ -17,8 +18,7 @@ from genlab.data.images import decode_image
 from genlab.pipelines.search import SearchIndex, build_index, query
 from genlab.utils.images import to_uint8
 
-ui.header("Image search", "Index a folder of images with the CLIP image encoder, then search it with words "
-          "(“a bold seven”, “a small thin 0”) or with an example image. Results are ranked by cosine similarity.")
+ui.header(t("search.title"), t("search.intro"))
 
 run = ui.pick_run("clip", key="search-run")
 if run is None:
@@ -27,7 +27,7 @@ s = ui.settings()
 index_dir = s.state_dir / "search"
 
 
-@st.cache_resource(show_spinner="Writing the held-out digits as PNG files…")
+@st.cache_resource(show_spinner=False)
 def gallery_folder(root: str) -> Path:
     """The 1,000 held-out digits as PNGs in RUNS/.studio/gallery (written once, into a temporary
     folder renamed at the end, so a half-written gallery is never indexed)."""
@@ -45,7 +45,7 @@ def gallery_folder(root: str) -> Path:
     return folder
 
 
-@st.cache_resource(show_spinner="Indexing the held-out digits with CLIP…")
+@st.cache_resource(show_spinner=False)
 def gallery_index(run_dir: str, checkpoint: str) -> str:
     path = index_dir / "gallery.npz"
     build_index(gallery_folder(str(s.state_dir)), run_dir, path, log=lambda msg: None)
@@ -57,41 +57,40 @@ def load_index(path: str, mtime: int) -> SearchIndex:
     return SearchIndex.load(path)
 
 
-source = st.radio("Images to search", ["Held-out digits (1,000 never seen in training)", "A folder"], horizontal=True,
-                  key="search-source")
+source = st.radio(t("search.source"), ["heldout", "folder"], horizontal=True, key="search-source",
+                  format_func=lambda v: t(f"search.source_{v}"))
 index_path = None
-if source == "A folder":
-    folder = st.text_input("Folder", str(s.runs), key="search-folder",
-                           help="allowed: " + ", ".join(str(r) for r in s.roots) + " (and folders inside them)")
-    if st.button("Index this folder", key="search-build"):
-        with ui.friendly("indexing"), st.spinner("Embedding the images…"):
+if source == "folder":
+    folder = st.text_input(t("search.folder"), str(s.runs), key="search-folder",
+                           help=t("search.folder_help", roots=", ".join(str(r) for r in s.roots)))
+    if st.button(t("search.build"), key="search-build"):
+        with ui.friendly(t("search.what_indexing")), st.spinner(t("search.embedding")):
             real = inside_roots(folder, s)
             path = index_dir / f"folder-{hashlib.sha1(str(real).encode()).hexdigest()[:16]}.npz"
             index, stats = build_index(real, run, path, log=lambda msg: None)
             st.session_state["search-folder-index"] = str(path)
-            st.success(f"Indexed {stats['images']} images ({stats['embedded']} embedded, {stats['reused']} unchanged, "
-                       f"{stats['skipped']} unreadable skipped).")
+            st.success(t("search.indexed", **{k: stats[k] for k in ("images", "embedded", "reused", "skipped")}))
     index_path = st.session_state.get("search-folder-index")
     if index_path is None:
-        st.info("Press “Index this folder” first.")
+        st.info(t("search.press_build"))
         st.stop()
 else:
-    with ui.friendly("indexing the held-out digits"):
+    with ui.friendly(t("search.what_gallery")), st.spinner(t("search.indexing_gallery")):
         index_path = gallery_index(str(run), checkpoint_key(run))
     if index_path is None:
         st.stop()
 
-mode = st.radio("Query by", ["text", "image"], horizontal=True, key="search-mode")
+mode = st.radio(t("search.mode"), ["text", "image"], horizontal=True, key="search-mode", format_func=lambda v: t(f"search.mode_{v}"))
 text, upload = None, None
 if mode == "text":
-    text = st.text_input("Text query", "a bold seven", key="search-text")
+    text = st.text_input(t("search.text"), t("search.text_default"), key="search-text")
 else:
-    upload = st.file_uploader("Query image", type=ui.IMAGE_TYPES, key="search-upload")
-k = st.slider("Results (top-k)", 1, 32, 8, key="search-k")
+    upload = st.file_uploader(t("search.upload"), type=ui.IMAGE_TYPES, key="search-upload")
+k = st.slider(t("search.k"), 1, 32, 8, key="search-k")
 
-if st.button("Search", type="primary", key="search-go"):
+if st.button(t("search.go"), type="primary", key="search-go"):
     st.session_state.pop("search-results", None)
-    with ui.friendly("the search"):
+    with ui.friendly(t("search.what")):
         index = load_index(index_path, Path(index_path).stat().st_mtime_ns)
         recipe = ui.load(run)
         if mode == "text":
@@ -100,7 +99,7 @@ if st.button("Search", type="primary", key="search-go"):
             x = ui.uploaded_image(upload, recipe.cfg.image_size, recipe.cfg.channels)
             results = None if x is None else index.search(recipe.encode_images(x)[0], k)
             if upload is None:
-                st.warning("Upload an image to search with (PNG or JPEG).")
+                st.warning(t("search.need_upload"))
         if results is not None:
             st.session_state["search-results"] = results
 
@@ -113,8 +112,8 @@ def thumbnail(path: str):
 
 results = st.session_state.get("search-results")
 if results is not None:
-    st.subheader(f"Top {len(results)}")
+    st.subheader(t("search.top", n=len(results)))
     cols = st.columns(8)
     for i, r in enumerate(results):
-        with cols[i % 8], ui.friendly("showing a result"):
+        with cols[i % 8], ui.friendly(t("search.what_result")):
             st.image(thumbnail(r["path"]), caption=f"{r['score']:.3f} · {Path(r['path']).name}")

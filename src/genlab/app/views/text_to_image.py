@@ -4,31 +4,40 @@ or the text-conditioned diffusion backend."""
 import streamlit as st
 
 from genlab.app import ui
+from genlab.app.i18n import t
 from genlab.app.safety import png_bytes
+from genlab.errors import GenlabError
+from genlab.pipelines.text2image import MAX_PROMPT_CHARS
 
-ui.header("Text to image", "Describe a handwritten digit in English: its value (a word or a numeral), and optionally "
-          "its stroke (bold / thin), slant (slanted left / right) or size (small / large). "
-          "The prompt goes through a CLIP text encoder, a VAE decoder draws a base image and a GAN refiner sharpens it.")
+ui.header(t("t2i.title"), t("t2i.intro"))
 
 run = ui.pick_run("text2image", key="t2i-run")
 if run is None:
     st.stop()
 
-prompt = st.text_input("Prompt", "a bold seven slanted right", key="t2i-prompt",
-                       help="e.g. 'a thin 4', 'the digit eight, small', 'a handwritten two slanted left'")
+prompt = st.text_input(t("t2i.prompt"), t("t2i.prompt_default"), key="t2i-prompt", help=t("t2i.prompt_help"))
 c1, c2, c3, c4 = st.columns(4)
-backend = c1.selectbox("Backend", ["vae-gan", "diffusion"], key="t2i-backend",
-                       format_func=lambda b: {"vae-gan": "VAE + GAN refiner (fast)", "diffusion": "diffusion (slower)"}[b])
-n = c2.slider("Images", 1, 64, 16, key="t2i-n")
-seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="t2i-seed")
-candidates = c4.slider("Candidates per image", 1, 8, 1, key="t2i-candidates",
-                       help="draw K images per requested image and keep the ones CLIP finds closest to the prompt")
-stages = st.checkbox("Show the stages (VAE base image, then refined)", key="t2i-stages")
+BACKENDS = {"vae-gan": "t2i.backend_vae_gan", "diffusion": "t2i.backend_diffusion"}
+backend = c1.selectbox(t("t2i.backend"), list(BACKENDS), key="t2i-backend", format_func=lambda b: t(BACKENDS[b]))
+n = c2.slider(t("t2i.n"), 1, 64, 16, key="t2i-n")
+seed = c3.number_input(t("common.seed"), 0, 2**31 - 1, 0, key="t2i-seed")
+candidates = c4.slider(t("t2i.candidates"), 1, 8, 1, key="t2i-candidates", help=t("t2i.candidates_help"))
+stages = st.checkbox(t("t2i.stages"), key="t2i-stages")
 
-if st.button("Generate", type="primary", key="t2i-generate"):
+
+def checked(text: str) -> str:
+    """The prompt, or a GenlabError in the page's language when it is empty or too long."""
+    if not text.strip():
+        raise GenlabError(t("err.prompt_empty", example=t("t2i.prompt_example")))
+    if len(text) > MAX_PROMPT_CHARS:
+        raise GenlabError(t("err.prompt_long", n=len(text), limit=MAX_PROMPT_CHARS, example=t("t2i.prompt_example")))
+    return text
+
+
+if st.button(t("common.generate"), type="primary", key="t2i-generate"):
     st.session_state.pop("t2i-result", None)
-    with ui.friendly("generating"), st.spinner("Generating…"):
-        out = ui.load(run).pipeline()(prompt, n=n, seed=int(seed), candidates=candidates, backend=backend)
+    with ui.friendly(t("t2i.what")), st.spinner(t("t2i.spinner")):
+        out = ui.load(run).pipeline()(checked(prompt), n=n, seed=int(seed), candidates=candidates, backend=backend)
         st.session_state["t2i-result"] = {
             "prompt": out.prompts[0], "backend": backend, "seconds": out.seconds, "scores": out.scores.tolist(),
             "final": ui.picture(out.images, nrow=min(n, 8)),
@@ -38,13 +47,12 @@ if st.button("Generate", type="primary", key="t2i-generate"):
 res = st.session_state.get("t2i-result")
 if res:
     s = res["scores"]
-    st.success(f"{len(s)} images for “{res['prompt'][:80]}” in {res['seconds']:.2f} s "
-               f"(CLIP similarity to the prompt: best {max(s):.3f}, mean {sum(s) / len(s):.3f})")
+    st.success(t("t2i.success", n=len(s), prompt=res["prompt"][:80], seconds=res["seconds"], best=max(s), mean=sum(s) / len(s)))
     if stages and res["base"] is not None:
         left, right = st.columns(2)
-        left.image(res["base"], caption="stage 2: VAE base images")
-        right.image(res["final"], caption="stage 3: refined by the GAN")
+        left.image(res["base"], caption=t("t2i.cap_base"))
+        right.image(res["final"], caption=t("t2i.cap_refined"))
     else:
-        st.image(res["final"], caption=f"{res['backend']} · best CLIP match first when candidates > 1")
-    st.download_button("Download PNG", png_bytes(res["final"]), file_name="genlab-text2image.png", mime="image/png",
+        st.image(res["final"], caption=t("t2i.cap_final", backend=t(BACKENDS[res["backend"]])))
+    st.download_button(t("t2i.download"), png_bytes(res["final"]), file_name="genlab-text2image.png", mime="image/png",
                        key="t2i-download")

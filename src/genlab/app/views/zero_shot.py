@@ -4,49 +4,47 @@ import pandas as pd
 import streamlit as st
 
 from genlab.app import ui
-from genlab.data.datasets import MNIST_CLASSES
+from genlab.app.i18n import t
 from genlab.errors import GenlabError
 
 MAX_CLASSES = 50
 
-ui.header("Zero-shot classifier", "CLIP was never trained to output classes: it scores how well the image matches "
-          "sentences such as “a handwritten seven” built from the class names you write below, "
-          "and turns the scores into probabilities.")
+ui.header(t("zs.title"), t("zs.intro"))
 
-run = ui.pick_run(["clip", "text2image"], key="zs-run", label="CLIP model (a clip run, or the text encoder of a text2image run)")
+run = ui.pick_run(["clip", "text2image"], key="zs-run", label=t("zs.run"))
 if run is None:
     st.stop()
 
-source = st.radio("Image", ["A held-out digit", "Draw a digit", "Upload an image"], horizontal=True, key="zs-source")
-if source == "A held-out digit":
+source = st.radio(t("zs.source"), ["heldout", "draw", "upload"], horizontal=True, key="zs-source",
+                  format_func=lambda v: t(f"zs.source_{v}"))
+if source == "heldout":
     x = ui.digit_picker("zs")
-elif source == "Draw a digit":
+elif source == "draw":
     x = ui.drawn_digit("zs-canvas")
 else:
-    x = ui.uploaded_image(st.file_uploader("Image (PNG or JPEG; dark ink on light paper is fine)", type=ui.IMAGE_TYPES, key="zs-upload"))
-names = st.text_area("Class names (comma-separated; edit them freely)", ", ".join(MNIST_CLASSES), key="zs-classes")
-template = st.text_input("Prompt template (optional, {} is replaced by the class name)", "", key="zs-template",
-                         help="leave empty for an ensemble of templates such as 'a handwritten {}' and 'the digit {}'")
+    x = ui.uploaded_image(st.file_uploader(t("zs.upload"), type=ui.IMAGE_TYPES, key="zs-upload"))
+names = st.text_area(t("zs.classes"), t("zs.classes_default"), key="zs-classes")
+template = st.text_input(t("zs.template"), "", key="zs-template", help=t("zs.template_help"))
 
 
 def parse_classes(text: str) -> list[str]:
     classes = [c.strip() for c in text.split(",") if c.strip()]
     if len(classes) < 2:
-        raise GenlabError("write at least two class names, separated by commas (e.g. 'seven, one')")
+        raise GenlabError(t("err.min_classes"))
     if len(classes) > MAX_CLASSES or any(len(c) > 100 for c in classes):
-        raise GenlabError(f"use at most {MAX_CLASSES} class names of at most 100 characters each")
+        raise GenlabError(t("err.max_classes", n=MAX_CLASSES))
     if len(set(classes)) != len(classes):
-        raise GenlabError("a class name appears twice; make them distinct")
+        raise GenlabError(t("err.dup_classes"))
     return classes
 
 
 if x is not None:
-    st.image(ui.picture(x, scale=4), caption="input (28 x 28, as the model sees it)")
-if st.button("Classify", type="primary", key="zs-go"):
+    st.image(ui.picture(x, scale=4), caption=t("zs.input"))
+if st.button(t("common.classify"), type="primary", key="zs-go"):
     st.session_state.pop("zs-result", None)
-    with ui.friendly("classifying"):
+    with ui.friendly(t("common.classifying")):
         if x is None:
-            raise GenlabError("choose a held-out digit, draw a digit or upload an image first")
+            raise GenlabError(t("err.no_image"))
         classes = parse_classes(names)
         recipe = ui.load(run)
         clip = getattr(recipe, "clip", recipe)  # a text2image run carries its own CLIP
@@ -56,5 +54,5 @@ if st.button("Classify", type="primary", key="zs-go"):
 res = st.session_state.get("zs-result")
 if res:
     best = max(res, key=res.get)
-    st.metric("Prediction", best, f"{res[best]:.0%} probability", delta_color="off")
-    st.bar_chart(pd.DataFrame({"probability": list(res.values())}, index=list(res.keys())), horizontal=True)
+    st.metric(t("zs.prediction"), best, t("zs.probability_of", p=res[best]), delta_color="off")
+    st.bar_chart(pd.DataFrame({t("zs.probability"): list(res.values())}, index=list(res.keys())), horizontal=True)
