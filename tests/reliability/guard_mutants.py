@@ -152,7 +152,7 @@ MUTANTS = [
       "data/download.py", "        if h.hexdigest() != expected_md5:\n", "        if False:\n",
       "tests/test_foundation_data.py::test_download_verifies_and_never_leaves_partial_files"),
     m("download-no-partial", "a failed download leaves no partial file",
-      "data/download.py", "        if os.path.exists(tmp):\n", "        if False:\n",
+      "utils/io.py", "    except BaseException:\n        with contextlib.suppress(OSError):\n            os.unlink(tmp)\n", "    except BaseException:\n",
       "tests/test_foundation_data.py::test_download_verifies_and_never_leaves_partial_files"),
 ]
 

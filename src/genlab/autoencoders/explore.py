@@ -15,7 +15,7 @@ import torch
 from genlab.autoencoders.base import add_noise, spread
 from genlab.errors import GenlabError
 from genlab.utils.images import make_grid, save_gif, save_grid, to_uint8
-from genlab.utils.io import atomic_path
+from genlab.utils.io import save_figure
 
 INTERPOLATIONS = ("linear", "slerp")
 
@@ -27,16 +27,6 @@ def _is_vae(recipe) -> bool:
 def _require_vae(recipe, what: str) -> None:
     if not _is_vae(recipe):
         raise GenlabError(f"{what} needs a model with a prior (vae, beta-vae, cvae); this run is '{recipe.name}'")
-
-
-def _save_fig(fig, path) -> Path:
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
 
 
 def _plt():
@@ -156,7 +146,7 @@ def latent_map(recipe, data, path, projection: str = "both", n: int = 1000) -> P
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(sc, ax=axes[0].tolist(), ticks=range(10), label="digit")
-    return _save_fig(fig, path)
+    return save_figure(fig, path)
 
 
 @torch.no_grad()
@@ -251,4 +241,4 @@ def traversal(recipe, x, path, n_dims: int = 10, values=None, effects: dict | No
     ax.set_title(f"{recipe.name} (beta={recipe.cfg.beta:g}): active dims {eff['active_dims']}, "
                  f"effective dims {eff['effective_dims']:.1f}", fontsize=9)
     fig.tight_layout()
-    return _save_fig(fig, path), eff
+    return save_figure(fig, path), eff

@@ -1,8 +1,8 @@
 """`genlab data download`: fetch the standard MNIST / Fashion-MNIST files, verified.
 
-Each file is streamed into a temporary file beside its destination, checked against its
-MD5 and parsed as IDX, and only then renamed into place: a failed or interrupted download
-never leaves a partial file.
+Each file is streamed into a temporary file beside its destination (``utils.io.atomic_path``),
+checked against its MD5 and parsed as IDX, and only then renamed into place: a failed or
+interrupted download never leaves a partial file.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from genlab.data.datasets import cache_dir
 from genlab.errors import GenlabError
+from genlab.utils.io import atomic_path
 
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 SOURCES = {
@@ -72,26 +72,22 @@ def _md5(data: bytes) -> str:
 def _fetch(url: str, target: Path, expected_md5: str, timeout: float) -> None:
     from genlab.data.idx import read_idx
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
+    with atomic_path(target) as tmp:  # renamed over target only if everything below succeeds
         h = hashlib.md5(usedforsecurity=False)
         total = 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - http(s) only, below
-            while True:
-                chunk = resp.read(1 << 16)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > MAX_DOWNLOAD_BYTES:
-                    raise GenlabError(f"{url} is larger than {MAX_DOWNLOAD_BYTES} bytes; wrong file?")
-                h.update(chunk)
-                out.write(chunk)
+        try:
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - http(s) only, below
+                while True:
+                    chunk = resp.read(1 << 16)
+                    if not chunk:
+                        break
+                    total += len(chunk)
+                    if total > MAX_DOWNLOAD_BYTES:
+                        raise GenlabError(f"{url} is larger than {MAX_DOWNLOAD_BYTES} bytes; wrong file?")
+                    h.update(chunk)
+                    out.write(chunk)
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
+            raise GenlabError(f"download of {url} failed ({getattr(e, 'reason', e)}); check the connection or pass --base-url") from None
         if h.hexdigest() != expected_md5:
             raise GenlabError(f"checksum mismatch for {url} (got md5 {h.hexdigest()}, expected {expected_md5}); the download was discarded")
         read_idx(tmp)  # must parse as IDX
-        os.replace(tmp, target)
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
-        raise GenlabError(f"download of {url} failed ({getattr(e, 'reason', e)}); check the connection or pass --base-url") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -185,7 +185,7 @@ def stages_figure(t2i, prompts: list[str], path, n: int = 8, seed: int = 0):
     import matplotlib.pyplot as plt
 
     from genlab.utils.images import make_grid
-    from genlab.utils.io import atomic_path
+    from genlab.utils.io import save_figure
 
     vg = t2i(prompts, n=n, seed=seed)
     df = t2i(prompts, n=n, seed=seed, backend="diffusion")
@@ -197,7 +197,5 @@ def stages_figure(t2i, prompts: list[str], path, n: int = 8, seed: int = 0):
             ax.set_title(f"{p!r} - {title}", fontsize=8, loc="left")
             ax.axis("off")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
     return path

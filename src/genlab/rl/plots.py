@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from genlab.utils.io import atomic_path, write_text_atomic  # noqa: E402
+from genlab.utils.io import save_figure, write_text_atomic  # noqa: E402
 
 #: per-step metrics drawn next to the returns, when the algorithm logs them
 CURVES = {"eval_return": "greedy evaluation return", "epsilon": "epsilon", "loss": "loss (TD / policy)",
@@ -27,10 +27,7 @@ def rolling_mean(x, window: int = 100) -> np.ndarray:
 
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=90)
 
 
 def write_episodes_csv(path: Path, history: dict) -> Path:

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from genlab.utils.io import atomic_path  # noqa: E402
+from genlab.utils.io import save_figure  # noqa: E402
 
 
 def plot_metrics(rows: list[dict], path: Path, title: str = "", keys: list[str] | None = None, smooth: int = 0) -> Path | None:
@@ -38,8 +38,4 @@ def plot_metrics(rows: list[dict], path: Path, title: str = "", keys: list[str] 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=90)

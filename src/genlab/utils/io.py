@@ -71,6 +71,17 @@ def write_npy_atomic(path, array) -> None:
             np.save(f, array)
 
 
+def save_figure(fig, path, dpi: int = 100) -> Path:
+    """Write a matplotlib figure as PNG, atomically, and close it; returns the path."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def read_input(path, what: str, limit: int | None = None) -> bytes:
     """The bytes of a file the user named (``what`` says what it should be, e.g. "image"); a one-line
     GenlabError when it is missing, a folder, over ``limit`` bytes (checked before reading) or unreadable."""
