@@ -17,20 +17,9 @@ import torch
 from torch import nn
 
 from genlab.errors import GenlabError
+from genlab.utils.nets import mlp
 
 ARCHS = ("mlp", "conv")
-
-
-def mlp(sizes: list[int], out_act: nn.Module | None = None) -> nn.Sequential:
-    """Linear layers with ReLU between them; ``out_act`` after the last one."""
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    if out_act is not None:
-        layers.append(out_act)
-    return nn.Sequential(*layers)
 
 
 class MLPEncoder(nn.Module):
