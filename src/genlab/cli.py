@@ -80,6 +80,7 @@ def cmd_sample(a):
     import torch
 
     from genlab.train.engine import load_run
+    from genlab.train.recipe import in_chunks
     from genlab.utils.images import save_grid, to_uint8
     from genlab.utils.io import write_npy_atomic
 
@@ -93,13 +94,8 @@ def cmd_sample(a):
     if unsupported:
         raise GenlabError(f"model '{recipe.name}' does not take --{unsupported[0]}; it takes: {', '.join('--' + o for o in recipe.sample_options) or 'no options'}")
     g = torch.Generator().manual_seed(a.seed)
-    chunks, done = [], 0
     with torch.no_grad():
-        while done < a.n:
-            k = min(a.batch, a.n - done)
-            chunks.append(to_uint8(recipe.sample(k, generator=g, **opts)))
-            done += k
-    arr = np.concatenate(chunks)
+        arr = np.concatenate([to_uint8(x) for x in in_chunks(lambda k, _: recipe.sample(k, generator=g, **opts), a.n, a.batch)])
     write_npy_atomic(a.out, arr)
     if a.png:
         save_grid(a.png, arr[:256])

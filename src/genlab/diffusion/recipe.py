@@ -29,7 +29,7 @@ from genlab.diffusion.schedules import NoiseSchedule
 from genlab.diffusion.unet import UNet
 from genlab.errors import GenlabError
 from genlab.train.optim import ema_update
-from genlab.train.recipe import Recipe
+from genlab.train.recipe import Recipe, in_chunks
 from genlab.utils.runtime import use_bf16
 
 EVAL_SEED = 2024
@@ -157,8 +157,7 @@ class DDPMRecipe(Recipe):
 
         g = torch.Generator().manual_seed(seed)
         labels = torch.arange(n) % self.cfg.num_classes if guided else None
-        xs = [self.sample(len(chunk), g, label=None if labels is None else labels[chunk], **options)
-              for chunk in torch.arange(n).split(500)]
+        xs = list(in_chunks(lambda k, y: self.sample(k, g, label=y, **options), n, 500, labels))
         return sample_quality(torch.cat(xs).cpu(), labels=labels)
 
     def evaluate(self, data):

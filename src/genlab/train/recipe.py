@@ -6,6 +6,7 @@ A recipe owns its modules, optimisers, loss and sampler; the engine owns everyth
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import torch
@@ -114,3 +115,15 @@ class Recipe:
     def train_mode(self, on: bool = True) -> None:
         for m in self.nets.values():
             m.train(on)
+
+
+def in_chunks(draw: Callable[[int, torch.Tensor | None], torch.Tensor], n: int, chunk: int,
+              labels: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
+    """``draw(k, labels_of_the_chunk)`` for consecutive chunks of at most ``chunk`` of ``n`` samples.
+
+    How every sampler makes many samples with bounded memory: a seeded generator passed into
+    ``draw`` carries on from one chunk to the next, so the samples depend on the seed and the
+    chunk size, not on how the caller collects them."""
+    for start in range(0, n, chunk):
+        k = min(chunk, n - start)
+        yield draw(k, None if labels is None else labels[start : start + k])
