@@ -8,9 +8,12 @@ For each chapter it trains the chapter's quick models through the public command
 in-process: ``genlab.cli.main``), or reuses finished runs under ``--runs DIR/BUDGET/``, runs the
 chapter's sampling / exploration / evaluation commands, copies the pictures (shrunk) to
 ``DOCS/figures/CHAPTER/``, merges the numbers into ``DOCS/figures/figures.json`` and renders
-``docs/templates/*.md`` into ``DOCS/chapters/*.md`` and ``DOCS/final-project.md``: each
-``{{key}}`` or ``{{key:format}}`` of a template is looked up in its chapter's numbers. A
-placeholder without a number is an error, so no guide shows a figure the code did not produce.
+``docs/templates/*.md`` into ``DOCS/chapters/*.md`` and ``DOCS/final-project.md``, and the Russian
+``docs/templates/ru/*.md`` into ``DOCS/ru/chapters/*.md`` and ``DOCS/ru/final-project.md``: each
+``{{key}}`` or ``{{key:format}}`` of a template is looked up in its chapter's numbers, the same
+numbers for both languages. A placeholder without a number is an error, so no guide shows a figure
+the code did not produce. ``--render-only`` renders the guides from the existing figures.json
+without training anything.
 
 Budgets: ``quick`` trains every model with its quick preset (what the guides' commands run);
 ``docs`` does the same except for the few models whose quick preset is too costly for one
@@ -40,6 +43,8 @@ DOCS = Path(__file__).resolve().parent
 TEMPLATES = DOCS / "templates"
 QUIET = ["--set", "progress=false", "--set", "tensorboard=false"]
 BUDGETS = ("quick", "docs", "small")
+#: language -> (its templates, where its guides go under DOCS)
+LANGS = {"en": (TEMPLATES, Path(".")), "ru": (TEMPLATES / "ru", Path("ru"))}
 MAX_WIDTH = 960  # pixels; figures are shrunk to this width and palette-compressed
 
 
@@ -143,7 +148,12 @@ class Chapter:
         return self.tmp / name
 
 
-def budget_note(steps: int, preset: str, preset_steps: int) -> str:
+def budget_note(steps: int, preset: str, preset_steps: int, lang: str = "en") -> str:
+    """How long a run trained, in words of the guide's language (the numbers are the same)."""
+    if lang == "ru":
+        if steps == preset_steps:
+            return f"пресет {preset} (шагов: {steps:,})"
+        return f"шагов: {steps:,} (в пресете {preset}: {preset_steps:,})"
     if steps == preset_steps:
         return f"the {preset} preset ({steps:,} steps)"
     return f"{steps:,} steps ({preset} preset: {preset_steps:,})"
@@ -297,11 +307,14 @@ def lookup(nums: dict, key: str):
     return value
 
 
-def fmt(value, spec: str | None) -> str:
+YES_NO = {"en": ("yes", "no"), "ru": ("да", "нет")}
+
+
+def fmt(value, spec: str | None, lang: str = "en") -> str:
     if spec:
         return format(value, spec)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return YES_NO[lang][0 if value else 1]
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int):
@@ -309,13 +322,13 @@ def fmt(value, spec: str | None) -> str:
     return str(value)
 
 
-def render(template: str, nums: dict) -> tuple[str, list[str]]:
+def render(template: str, nums: dict, lang: str = "en") -> tuple[str, list[str]]:
     """Fill ``{{key}}`` / ``{{key:spec}}``; returns the text and the keys that had no number."""
     missing = []
 
     def sub(m):
         try:
-            return fmt(lookup(nums, m.group(1)), m.group(2))
+            return fmt(lookup(nums, m.group(1)), m.group(2), lang)
         except KeyError:
             missing.append(m.group(1))
             return m.group(0)
@@ -323,31 +336,37 @@ def render(template: str, nums: dict) -> tuple[str, list[str]]:
     return PLACEHOLDER.sub(sub, template), missing
 
 
-def chapter_numbers(figures: dict, key: str) -> dict:
-    """A chapter's numbers from figures.json, the wording of each run's step count refreshed."""
+def chapter_numbers(figures: dict, key: str, lang: str = "en") -> dict:
+    """A chapter's numbers from figures.json, the wording of each run's step count in ``lang``."""
     nums = json.loads(json.dumps(figures.get(key, {})))
     for run in nums.values():
         if isinstance(run, dict) and "preset_steps" in run:
-            run["budget_note"] = budget_note(run["steps"], run["preset"], run["preset_steps"])
+            run["budget_note"] = budget_note(run["steps"], run["preset"], run["preset_steps"], lang)
     return nums
 
 
-def render_all(docs: Path, figures: dict, only: list[str]) -> list[str]:
+def guide_path(key: str, lang: str) -> tuple[Path, Path]:
+    """(template, rendered guide relative to DOCS) of chapter ``key`` in ``lang``."""
+    target, _ = CHAPTERS[key]
+    templates, out = LANGS[lang]
+    return templates / Path(target).name, out / target
+
+
+def render_all(docs: Path, figures: dict, only: list[str], langs=tuple(LANGS)) -> list[str]:
     problems = []
-    for key in only:
-        target, _ = CHAPTERS[key]
-        tpath = TEMPLATES / Path(target).name
-        if not tpath.is_file():
-            problems.append(f"{target}: template {tpath} is missing")
-            continue
-        template = tpath.read_text()
-        text, missing = render(template, chapter_numbers(figures, key))
-        header = ("<!-- Generated by docs/make_figures.py from docs/templates/" + Path(target).name +
-                  "; edit the template, not this file. -->\n")
-        out = docs / target
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(header + text)
-        problems += [f"{target}: no number for {{{{{k}}}}}" for k in missing]
+    for lang in langs:
+        for key in only:
+            tpath, target = guide_path(key, lang)
+            if not tpath.is_file():
+                problems.append(f"{target}: template {tpath} is missing")
+                continue
+            text, missing = render(tpath.read_text(), chapter_numbers(figures, key, lang), lang)
+            header = (f"<!-- Generated by docs/make_figures.py from docs/{tpath.relative_to(DOCS).as_posix()}"
+                      "; edit the template, not this file. -->\n")
+            out = docs / target
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(header + text)
+            problems += [f"{target}: no number for {{{{{k}}}}}" for k in missing]
     return problems
 
 
@@ -359,7 +378,8 @@ def main(argv=None) -> int:
     p.add_argument("--budget", choices=BUDGETS, default="quick", help="quick presets (default) | docs | small (smoke test)")
     p.add_argument("--runs", type=Path, default=Path("runs/docs"), help="where runs are trained or reused (default runs/docs)")
     p.add_argument("--docs", type=Path, default=DOCS, help="where figures/ and the rendered guides go (default: this folder)")
-    p.add_argument("--render-only", action="store_true", help="re-render the guides from the existing figures.json")
+    p.add_argument("--render-only", action="store_true",
+                   help="only render the guides (English and Russian) from the existing figures.json; trains nothing")
     a = p.parse_args(argv)
 
     import torch

@@ -84,7 +84,7 @@ def test_the_scan_catches_bad_commands():
 def test_every_linked_image_exists():
     links = 0
     for md in MARKDOWN:
-        if md.parent.name == "templates":
+        if DOCS / "templates" in md.parents:
             continue  # their links are checked in the guides rendered from them
         base = md.parent
         for link in IMAGE.findall(md.read_text()):
@@ -97,15 +97,61 @@ def test_every_linked_image_exists():
 def test_guides_are_their_templates_filled_from_figures_json():
     mf = load_make_figures()
     figures = json.loads((DOCS / "figures" / "figures.json").read_text())
-    rendered = {key: target for key, (target, _) in mf.CHAPTERS.items() if (DOCS / target).is_file()}
-    assert rendered, "no rendered guide: run python docs/make_figures.py"
-    for key, target in rendered.items():
-        assert key in figures, f"{target} exists but figures.json has no chapter {key}"
-        guide = (DOCS / target).read_text()
-        assert "{{" not in guide and "}}" not in guide, f"{target} has an unfilled placeholder"
-        text, missing = mf.render((DOCS / "templates" / Path(target).name).read_text(), mf.chapter_numbers(figures, key))
-        assert not missing, f"{target}: figures.json has no number for {missing}"
-        assert guide.split("\n", 1)[1] == text, f"{target} is stale: run python docs/make_figures.py --render-only"
+    for lang in mf.LANGS:
+        rendered = {key: mf.guide_path(key, lang) for key in mf.CHAPTERS if (DOCS / mf.guide_path(key, lang)[1]).is_file()}
+        assert rendered, f"no rendered {lang} guide: run python docs/make_figures.py --render-only"
+        for key, (template, target) in rendered.items():
+            assert key in figures, f"{target} exists but figures.json has no chapter {key}"
+            guide = (DOCS / target).read_text()
+            assert "{{" not in guide and "}}" not in guide, f"{target} has an unfilled placeholder"
+            text, missing = mf.render(template.read_text(), mf.chapter_numbers(figures, key, lang), lang)
+            assert not missing, f"{target}: figures.json has no number for {missing}"
+            assert guide.split("\n", 1)[1] == text, f"{target} is stale: run python docs/make_figures.py --render-only"
+
+
+# ----------------------------------------------------------------------------- the Russian guides
+NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+
+
+def code_blocks(text: str) -> list[str]:
+    """Every fenced block's lines without comments (a comment may be translated, the code may not)."""
+    out = []
+    for _, body in FENCE.findall(text):
+        lines = [re.sub(r"(^|\s+)#(?![!\]]).*$", "", line).rstrip() for line in body.splitlines()]
+        out.append("\n".join(line for line in lines if line))
+    return out
+
+
+def figure_targets(md: Path) -> set[Path]:
+    """The figures (docs/figures/...) a guide shows; screenshots may be of the studio in the guide's language."""
+    return {(md.parent / link).resolve() for link in IMAGE.findall(md.read_text()) if "figures/" in link}
+
+
+def numbers(text: str) -> set[str]:
+    return set(NUMBER.findall(text.split("\n", 1)[1]))
+
+
+@pytest.mark.parametrize("key", ["5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7", "final"])
+def test_every_guide_has_a_russian_twin_with_the_same_commands_figures_and_numbers(key):
+    mf = load_make_figures()
+    en, ru = DOCS / mf.guide_path(key, "en")[1], DOCS / mf.guide_path(key, "ru")[1]
+    assert ru.is_file(), f"{ru.relative_to(ROOT)} is missing: write docs/templates/ru/{en.name}, then make_figures.py --render-only"
+    en_text, ru_text = en.read_text(), ru.read_text()
+    assert code_blocks(en_text) == code_blocks(ru_text), f"{ru.name}: its commands or code differ from the English guide"
+    assert figure_targets(en) == figure_targets(ru) and figure_targets(en), f"{ru.name}: other figures than the English guide"
+    assert numbers(en_text) == numbers(ru_text), (f"{ru.name}: numbers only in English {sorted(numbers(en_text) - numbers(ru_text))}, "
+                                                  f"only in Russian {sorted(numbers(ru_text) - numbers(en_text))}")
+    assert len(re.findall("[а-яё]", ru_text, re.I)) > len(ru_text) / 4, f"{ru.name} is not mostly Russian"
+    links = re.findall(r"\]\(([^)#\s]+\.md)", ru_text)
+    assert all((ru.parent / link).is_file() for link in links), f"{ru.name} links a missing page: {links}"
+
+
+def test_the_comparison_catches_a_changed_number_or_command():
+    en = "x\nThe loss is 0.123 after 1,000 steps.\n```bash\ngenlab train ae  # quick\n```\n"
+    ru = "x\nПотери 0.124 после 1,000 шагов.\n```bash\ngenlab train ae  # быстро\n```\n"
+    assert numbers(en) - numbers(ru) == {"0.123"}
+    assert code_blocks(en) == code_blocks(ru)
+    assert code_blocks(en) != code_blocks(ru.replace("train ae", "train vae"))
 
 
 def test_make_figures_runs_one_chapter_end_to_end(tmp_path):
