@@ -1,15 +1,16 @@
-"""Diffusion benchmark (issues 6 and 12): samplers on one model, sampling speed, GAN vs diffusion.
+"""Diffusion benchmark: samplers on one model, sampling speed, GAN vs diffusion.
 
     python -m bench diffusion [--run=RUN] [--n=500] [--budget=240] [--parts=samplers,speed,table] [--skip-ddpm]
 
 1. Samplers on one trained model (RUN, default: `genlab train ddpm --preset quick` into
    runs/bench-ddpm-quick): evaluator-FID / precision / recall / coverage of n samples (labels
-   drawn uniformly, the same seeds for every sampler) from DDIM-50 (eta=1 in fp32 and in bf16
-   autocast, eta=0 in bf16) and from the book's 1000-step DDPM sampler, with network
-   evaluations and CPU seconds; and
-   the label accuracy of guided DDIM-50 samples (labels 0..9 in turn).
-2. Speed (issue 12): 64 digits with DDIM-50, fp32 vs bf16, CPU seconds with 1 thread and wall
-   seconds with all threads, next to a reference op (a 1024^3 fp32 matmul) timed in the same run.
+   drawn uniformly, the same seeds for every sampler) from the default DPM-Solver++(2M) (SDE,
+   eta=1, 20 steps), its ODE form and 10-step runs, DDIM-50 (eta=1 and 0) and the book's
+   1000-step DDPM sampler, with network evaluations per image and CPU seconds, in the precision
+   the hardware gives (bf16 only where native); and the label accuracy of guided samples.
+2. Speed: 64 digits with the default sampler and with DDIM-50, in float32 and (where native)
+   bf16, CPU seconds with 1 thread and wall seconds with all threads, next to a reference op
+   (a 1024^3 fp32 matmul) timed in the same run.
 3. The book's GAN-vs-diffusion table: default dcgan and default ddpm (quick presets), each
    trained single-threaded for the same ``--budget`` CPU seconds, then FID, recall, coverage,
    samples per CPU-second of the default sampler, and training-loss stability (std and
@@ -37,12 +38,15 @@ DEFAULT_RUN = Path("runs/bench-ddpm-quick")
 SEED = 2024
 QUICK_BAR = {"fid": 60.0, "coverage": 10}  # the quick preset's acceptance (issue 6); measured FID 40.4, coverage 10
 SAMPLERS = {  # name -> sample() options
-    "ddim-50 eta=1 fp32": {"sampler": "ddim", "steps": 50, "eta": 1.0, "bf16": False},
-    "ddim-50 eta=1 bf16": {"sampler": "ddim", "steps": 50, "eta": 1.0, "bf16": True},
-    "ddim-50 eta=0 bf16": {"sampler": "ddim", "steps": 50, "eta": 0.0, "bf16": True},
+    "dpm++2m-20 eta=1": {"sampler": "dpm++2m", "steps": 20, "eta": 1.0},
+    "dpm++2m-20 eta=0": {"sampler": "dpm++2m", "steps": 20, "eta": 0.0},
+    "dpm++2m-10 eta=1": {"sampler": "dpm++2m", "steps": 10, "eta": 1.0},
+    "dpm++2m-10 eta=0": {"sampler": "dpm++2m", "steps": 10, "eta": 0.0},
+    "ddim-50 eta=1": {"sampler": "ddim", "steps": 50, "eta": 1.0},
+    "ddim-50 eta=0": {"sampler": "ddim", "steps": 50, "eta": 0.0},
     "ddpm-1000": {"sampler": "ddpm", "steps": 1000},
 }
-SAMPLER_COLS = ["sampler", "evaluations", "cpu_s", "fid", "fid_floor", "precision", "recall", "coverage", "label_acc"]
+SAMPLER_COLS = ["sampler", "evaluations", "precision_dtype", "cpu_s", "fid", "fid_floor", "precision", "recall", "coverage", "label_acc"]
 TABLE_COLS = ["model", "steps", "train_cpu_s", "fid", "recall", "coverage", "samples_per_cpu_s", "loss_std_last", "loss_cv_last"]
 
 
@@ -65,34 +69,42 @@ def draw(recipe, n: int, seed: int = SEED, chunk: int = 500, label=None, **optio
 
 def sampler_rows(recipe, n: int, skip_ddpm: bool, chunk: int = 500) -> list[dict]:
     from genlab.metrics.quality import sample_quality
+    from genlab.utils.runtime import use_bf16
 
+    dtype = "bf16" if use_bf16(recipe.cfg.sample_bf16, recipe.device) else "fp32"
     rows = []
     for name, opts in SAMPLERS.items():
         if skip_ddpm and opts["sampler"] == "ddpm":
             continue
         x, cpu = cpu_seconds(lambda: draw(recipe, n, chunk=chunk, **opts))  # noqa: B023
-        rows.append({"sampler": name, "evaluations": opts["steps"], "cpu_s": cpu, **sample_quality(x)})
+        rows.append({"sampler": name, "evaluations": opts["steps"], "precision_dtype": dtype, "cpu_s": cpu, **sample_quality(x)})
         print(f"{name}: FID {rows[-1]['fid']:.2f}, coverage {rows[-1]['coverage']}, {cpu:.0f} CPU-s", flush=True)
     labels = torch.arange(n) % recipe.cfg.num_classes
     x, cpu = cpu_seconds(lambda: draw(recipe, n, chunk=chunk, label=labels))
-    rows.append({"sampler": f"ddim-50 guided w={recipe.cfg.guidance:g}", "evaluations": 100, "cpu_s": cpu,
+    rows.append({"sampler": f"{recipe.cfg.sampler}-{recipe.cfg.sample_steps} guided w={recipe.cfg.guidance:g}",
+                 "evaluations": 2 * recipe.cfg.sample_steps, "precision_dtype": dtype, "cpu_s": cpu,
                  **sample_quality(x, labels=labels)})
     return rows
 
 
 def speed(recipe, threads: int) -> dict:
-    """Seconds to draw 64 digits with DDIM-50 (default options), fp32 vs bf16, next to a matmul."""
+    """Seconds to draw 64 digits with the default sampler and with DDIM-50, in float32 and (where
+    the hardware has it natively) bf16, next to a matmul. Keys: sample64_SAMPLER_DTYPE_{wall_s_Nt,cpu_s_1t}."""
+    from genlab.utils.runtime import native_bf16
+
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    out = {}
+    dtypes = (False, True) if native_bf16(recipe.device) else (False,)
+    out = {"default_sampler": f"{recipe.cfg.sampler}-{recipe.cfg.sample_steps}", "evaluations_default": recipe.cfg.sample_steps}
     for nt in sorted({1, threads}):
         torch.set_num_threads(nt)
         out[f"matmul1024_s_{nt}t"] = timeit(lambda: a @ b, warmup=2, repeat=5)
-        for bf16 in (False, True):
-            key = f"sample64_{'bf16' if bf16 else 'fp32'}"
-            fn = lambda: recipe.sample(64, torch.Generator().manual_seed(1), steps=50, sampler="ddim", bf16=bf16)  # noqa: E731,B023
-            out[f"{key}_wall_s_{nt}t"] = timeit(fn, warmup=1, repeat=3)
-            if nt == 1:
-                out[f"{key}_cpu_s_1t"] = cpu_seconds(fn)[1]
+        for name, opts in (("default", {}), ("ddim50", {"steps": 50, "sampler": "ddim"})):
+            for bf16 in dtypes:
+                key = f"sample64_{name}_{'bf16' if bf16 else 'fp32'}"
+                fn = lambda: recipe.sample(64, torch.Generator().manual_seed(1), bf16=bf16, **opts)  # noqa: E731,B023
+                out[f"{key}_wall_s_{nt}t"] = timeit(fn, warmup=1, repeat=3)
+                if nt == 1:
+                    out[f"{key}_cpu_s_1t"] = cpu_seconds(fn)[1]
     torch.set_num_threads(1)
     return out
 
@@ -173,19 +185,25 @@ def sampler_and_speed_parts(a, parts: set, threads: dict, result: dict) -> None:
         print(table(rows, SAMPLER_COLS))
         result["samplers"] = rows
         by = {r["sampler"]: r for r in rows}
-    if "samplers" in parts and "ddpm-1000" in by:
-        ratio = by["ddim-50 eta=1 bf16"]["fid"] / by["ddpm-1000"]["fid"]
-        result["ddim50_vs_ddpm1000_fid_ratio"] = ratio
-        print(f"DDIM-50 (eta=1) FID {by['ddim-50 eta=1 bf16']['fid']:.2f} vs DDPM-1000 FID {by['ddpm-1000']['fid']:.2f}: ratio {ratio:.3f} "
-              f"(target <= 1.15) at 20x fewer network evaluations")
+    if "samplers" in parts:
+        default = f"{recipe.cfg.sampler}-{recipe.cfg.sample_steps} eta={recipe.cfg.eta:g}"
+        for ref in ("ddim-50 eta=1", "ddpm-1000"):
+            if default in by and ref in by:
+                ratio = by[default]["fid"] / by[ref]["fid"]
+                result[f"default_vs_{ref.split()[0]}_fid_ratio"] = ratio
+                print(f"default {default} FID {by[default]['fid']:.2f} vs {ref} FID {by[ref]['fid']:.2f}: ratio {ratio:.3f} "
+                      f"(target <= 1.10 against DDIM-50) at {by[ref]['evaluations'] / by[default]['evaluations']:.1f}x fewer "
+                      f"network evaluations")
     if "speed" not in parts:
         return
     result["speed"] = sp = speed(recipe, threads["threads"])
     nt = threads["threads"]
-    print(f"64 digits, DDIM-50: bf16 {sp[f'sample64_bf16_wall_s_{nt}t']:.2f} s wall on {nt} threads "
-          f"(fp32 {sp[f'sample64_fp32_wall_s_{nt}t']:.2f} s; target <= 2 s on 2 cores, quiet machine only), "
-          f"{sp['sample64_bf16_cpu_s_1t']:.2f} CPU-s on 1 thread (fp32 {sp['sample64_fp32_cpu_s_1t']:.2f}); "
-          f"= {sp[f'sample64_bf16_wall_s_{nt}t'] / sp[f'matmul1024_s_{nt}t']:.0f} x a 1024^3 matmul "
+    dtype = "bf16" if f"sample64_default_bf16_wall_s_{nt}t" in sp else "fp32"
+    print(f"64 digits, default sampler {sp['default_sampler']} ({sp['evaluations_default']} network evaluations per image), "
+          f"{dtype}: {sp[f'sample64_default_{dtype}_wall_s_{nt}t']:.2f} s wall on {nt} threads (target <= 2 s on 2 cores, "
+          f"quiet machine only), {sp[f'sample64_default_{dtype}_cpu_s_1t']:.2f} CPU-s on 1 thread; fp32 "
+          f"{sp[f'sample64_default_fp32_wall_s_{nt}t']:.2f} s; DDIM-50 {dtype} {sp[f'sample64_ddim50_{dtype}_wall_s_{nt}t']:.2f} s; "
+          f"default = {sp[f'sample64_default_{dtype}_wall_s_{nt}t'] / sp[f'matmul1024_s_{nt}t']:.0f} x a 1024^3 matmul "
           f"({sp[f'matmul1024_s_{nt}t'] * 1e3:.1f} ms) on {nt} threads; load average {os.getloadavg()[0]:.1f}")
 
 

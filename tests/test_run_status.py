@@ -24,9 +24,9 @@ def test_a_run_goes_through_training_evaluating_done(tmp_path, monkeypatch):
     monkeypatch.setattr(RunStore, "write_status", spy)
     finish = engine.finish_run
 
-    def finish_and_check(recipe, store, cfg):
+    def finish_and_check(recipe, store, cfg, **kw):
         assert run_status(store.path)["stage"] == "evaluating"  # written before the evaluation starts
-        finish(recipe, store, cfg)
+        finish(recipe, store, cfg, **kw)
 
     monkeypatch.setattr(engine, "finish_run", finish_and_check)
     store = engine.train("ae", "quick", {**TINY, "steps": 6}, out=tmp_path / "run")
@@ -36,6 +36,8 @@ def test_a_run_goes_through_training_evaluating_done(tmp_path, monkeypatch):
     assert status["stage"] == "done" and status["step"] == status["total_steps"] == 6
     assert {"updated", "pid"} <= set(status)
     assert not [p for p in store.path.iterdir() if p.name.endswith(".tmp")], "written atomically"
+    ev = json.loads(store.eval_path.read_text())  # CPU seconds of training and evaluation, reported apart
+    assert ev["train_cpu_s"] > 0 and ev["eval_cpu_s"] > 0
 
 
 def test_a_diverged_run_is_marked_failed_with_its_error(tmp_path):

@@ -249,6 +249,7 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume, status: StatusWrit
     bar = tqdm(total=cfg.steps, initial=start, desc=f"{model}", disable=not (cfg.progress and dist.is_main), dynamic_ncols=True, leave=True, file=sys.stderr)
     sums: dict[str, float] = {}
     count, t0, best = 0, time.time(), -math.inf
+    cpu0 = time.process_time()
     in_step = step_context(cfg, device)
     if in_step is not contextlib.nullcontext and dist.is_main and cfg.amp == "auto":
         print(f"genlab: amp=auto: training steps under bfloat16 autocast ({device.type} with native bf16)", file=sys.stderr)
@@ -304,13 +305,14 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume, status: StatusWrit
             logger.close()
     if dist.is_main:
         status.set("evaluating", step)
-        finish_run(recipe, store, cfg)
+        finish_run(recipe, store, cfg, train_cpu_s=time.process_time() - cpu0)
         status.set("done", step)
     return store
 
 
-def finish_run(recipe, store: RunStore, cfg) -> None:
-    """Final sample grid, progress GIF, held-out evaluation and loss plots."""
+def finish_run(recipe, store: RunStore, cfg, train_cpu_s: float | None = None) -> None:
+    """Final sample grid, progress GIF, held-out evaluation and loss plots. eval.json records the
+    CPU seconds of this process's training steps (``train_cpu_s``) and of the evaluation."""
     from genlab.train.plots import plot_metrics
     from genlab.utils.io import write_json_atomic
 
@@ -319,9 +321,11 @@ def finish_run(recipe, store: RunStore, cfg) -> None:
         save_sample_grid(recipe, store.samples_dir / "final.png", seed=cfg.seed + FIXED_NOISE_OFFSET)
         _progress_gif(store)
     # no torch.no_grad() here: some evaluations need gradients (MAML's inner loop, fine-tuning)
+    cpu0 = time.process_time()
     metrics = recipe.evaluate(recipe.load_data() if recipe.uses_dataset else None)
     if metrics:
-        write_json_atomic(store.eval_path, metrics)
+        cpu = {"train_cpu_s": round(train_cpu_s, 3)} if train_cpu_s is not None else {}
+        write_json_atomic(store.eval_path, {**metrics, **cpu, "eval_cpu_s": round(time.process_time() - cpu0, 3)})
     with torch.no_grad():
         recipe.figures(store)
     plot_metrics(store.read_metrics(), store.plots_dir / "metrics.png", title=store.path.name)
