@@ -3,13 +3,12 @@ index|query` (the image search engine over a CLIP run)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from genlab.errors import GenlabError
-from genlab.utils.cliargs import Parser, positive_int
+from genlab.utils.cliargs import Parser, non_negative_float, positive_int
 
 
 def cmd_generate(a):
@@ -87,16 +86,6 @@ def cmd_search_query(a):
         return
     for i, r in enumerate(results, 1):
         print(f"{i:>3}. {r['score']:.4f}  {r['path']}")
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
 
 
 def register(sub) -> None:
