@@ -9,6 +9,13 @@ text encoder and compares the two on the vae-gan figures: the default was chosen
     python -m bench text2image                       # train quick, n=50 per prompt
     python bench/bench_text2image.py --run runs/text2image-... --n 30
     python bench/bench_text2image.py --mappers --steps-scale 0.5
+    python bench/bench_text2image.py --heldout --run runs/text2image-... --clip runs/clip-...
+
+``--heldout`` measures text understanding on the prompts of ``bench/prompts_heldout.py``
+(never used for training or tuning): English phrasings absent from the captions, Russian
+prompts, Russian attribute pairs, prompts that name no digit, and zero-shot classification
+with Russian and English class names (of ``--clip``, a CLIP run, and of the text2image run's
+own CLIP). A prompt the system refuses counts as 0% adherence.
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from bench.common import pin_threads, save_result, table  # noqa: E402
 
@@ -58,6 +69,91 @@ def scaled(scale: float) -> dict:
     return {**steps, "steps": sum(steps.values())}
 
 
+def _adherence(t2i, prompts: list[tuple[str, int]], n: int, seed: int = 1) -> dict:
+    """Mean share of images the evaluator reads as the asked digit (refused prompts: 0), and per prompt."""
+    from genlab.pipelines.t2i_metrics import match
+
+    report = t2i.understands([p for p, _ in prompts])
+    per = {}
+    ok = [(p, k) for (p, k), r in zip(prompts, report) if r["ok"]]
+    for i in range(0, len(ok), 50):
+        part = ok[i : i + 50]
+        gen = t2i([p for p, _ in part], n=n, seed=seed)
+        for j, (p, k) in enumerate(part):
+            per[p] = match(gen.images[gen.prompt_index == j], torch.full((n,), k))
+    scores = [per.get(p, 0.0) for p, _ in prompts]
+    return {"adherence": float(np.mean(scores)), "prompts_at_90": float(np.mean([s >= 0.9 for s in scores])),
+            "refused": len(prompts) - len(ok), "prompts": len(prompts), "worst": sorted(zip(scores, [p for p, _ in prompts]))[:5]}
+
+
+def _ru_attribute_pairs(t2i, n: int, seed: int = 1) -> dict:
+    from prompts_heldout import ru_attribute_pairs
+
+    from genlab.multimodal.captions import measure
+
+    pairs = ru_attribute_pairs()
+    prompts = [p for _, hi, lo in pairs for p in (hi, lo)]
+    gen = t2i(prompts, n=n, seed=seed)
+    m = measure(gen.images)
+    moved = {"thickness": [], "slant": []}
+    for i, (attr, _, _) in enumerate(pairs):
+        moved[attr].append(float(m[attr][gen.prompt_index == 2 * i].mean()) > float(m[attr][gen.prompt_index == 2 * i + 1].mean()))
+    return {"pairs": float(np.mean(moved["thickness"] + moved["slant"])), "thickness": float(np.mean(moved["thickness"])),
+            "slant": float(np.mean(moved["slant"])), "n_pairs": len(pairs)}
+
+
+def _zero_shot(recipe, x, y) -> dict:
+    from prompts_heldout import RU_CLASSES
+
+    from genlab.data.datasets import MNIST_CLASSES
+    from genlab.multimodal.zeroshot import accuracy
+
+    return {"zero_shot_ru": accuracy(recipe.classify(x, RU_CLASSES), y), "zero_shot_en": accuracy(recipe.classify(x, MNIST_CLASSES), y)}
+
+
+def heldout_overlap(samples: int = 50_000) -> int:
+    """How many held-out prompts the caption generator produces (normalised); 0 means they are truly held out."""
+    from prompts_heldout import en_prompts, ru_prompts
+
+    from genlab.multimodal.captions import ATTRIBUTES, CaptionGenerator
+    from genlab.multimodal.tokenizer import pre_tokenize
+
+    gen, rng = CaptionGenerator(), np.random.default_rng(0)
+    labels = rng.integers(10, size=samples)
+    levels = {a: rng.integers(3, size=samples) for a in ATTRIBUTES}
+    made = {" ".join(pre_tokenize(c)) for c in gen.corpus() + gen.captions(labels, levels, rng)}
+    return sum(" ".join(pre_tokenize(p)) in made for p, _ in en_prompts() + ru_prompts())
+
+
+def heldout(run: Path, n: int, clip_run: str | None = None) -> dict:
+    import torch as _torch
+    from prompts_heldout import UNDRAWABLE, en_prompts, ru_prompts
+
+    from genlab.data.datasets import embedded_mnist
+    from genlab.pipelines.text2image import TextToImage
+
+    t2i = TextToImage.from_runs(run)
+    out = {"cpu_capability": _torch.backends.cpu.get_cpu_capability(), "n_per_prompt": n, "overlap_with_captions": heldout_overlap()}
+    out["en"] = _adherence(t2i, en_prompts(), n)
+    out["ru"] = _adherence(t2i, ru_prompts(), n)
+    out["ru_attributes"] = _ru_attribute_pairs(t2i, n)
+    report = t2i.understands(UNDRAWABLE)
+    out["undrawable_refused"] = float(np.mean([not r["ok"] for r in report]))
+    out["undrawable_accepted"] = [p for p, r in zip(UNDRAWABLE, report) if r["ok"]]
+    out["calibration"] = t2i.clip.calibration()
+    data = embedded_mnist()
+    out["t2i_clip"] = _zero_shot(t2i.clip, data.x_test, data.y_test)
+    if clip_run:
+        from genlab.train.engine import load_run
+
+        clip, _, _ = load_run(clip_run)
+        out["clip"] = _zero_shot(clip, data.x_test, data.y_test)
+        r = clip.drawable(UNDRAWABLE + [p for p, _ in en_prompts() + ru_prompts()])
+        out["clip"]["undrawable_refused"] = float(np.mean([not x["ok"] for x in r[: len(UNDRAWABLE)]]))
+        out["clip"]["digit_prompts_accepted"] = float(np.mean([x["ok"] for x in r[len(UNDRAWABLE) :]]))
+    return out
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--run", help="a trained text2image run to measure (default: train the quick preset)")
@@ -65,8 +161,19 @@ def main(argv=None) -> None:
     p.add_argument("--steps-scale", type=float, default=1.0, help="scale the quick preset's stage lengths")
     p.add_argument("--mappers", action="store_true", help="also train mapper=prior on the same CLIP and compare")
     p.add_argument("--no-diffusion", action="store_true", help="skip the diffusion backend's figures")
+    p.add_argument("--heldout", action="store_true", help="only the held-out prompt figures (English, Russian, refusals, zero-shot)")
+    p.add_argument("--clip", help="with --heldout: also a CLIP run's zero-shot figures")
     a = p.parse_args(argv)
     threads = pin_threads()
+    if a.heldout:
+        if not a.run:
+            p.error("--heldout needs --run RUN (a trained text2image run)")
+        import json
+
+        result = {"threads": threads, **heldout(Path(a.run), a.n, a.clip)}
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+        print(f"results: {save_result('text2image_heldout', result)}")
+        return
     work = Path(tempfile.mkdtemp(prefix="bench-t2i-"))
     result: dict = {"threads": threads, "n_per_prompt": a.n}
     if a.run:

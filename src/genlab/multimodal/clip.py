@@ -5,8 +5,17 @@ pools at the end-of-text token (not at the last, usually padded, position); the 
 is learned as a log-scale and clamped (scale <= 100); the loss is the symmetric
 cross-entropy over the batch's image-text similarity matrix.
 
-Every step draws fresh captions for the batch ("a small thin seven", "the digit 7, bold and
-slanted right", ...) from attributes measured on the images (:mod:`genlab.multimodal.captions`).
+Every step draws fresh captions for the batch, in English and in Russian ("a small thin seven",
+"the digit 7, bold and slanted right", "жирная семёрка, наклонённая вправо", ...), from
+attributes measured on the images (:mod:`genlab.multimodal.captions`), some of them roughened
+the way people type (request words, filler and made-up words, typos). A quarter as many texts
+again that name no digit ("a bold zumek", "нарисуй цифру") join the batch as wrong answers
+for every image, so the text encoder learns what naming a digit looks like.
+
+Whether a prompt names a digit is the encoder's own call: :meth:`CLIPRecipe.drawable` compares
+the prompt's embedding with the embeddings of plain prompts for each class ("the digit seven",
+"цифра семь", "семёрка") and accepts it when the best cosine similarity clears a threshold
+calibrated on generated captions against generated digit-less texts (never on user prompts).
 With ``text_tower="minilm"`` (LiT) a frozen pretrained sentence encoder replaces the text
 Transformer and only a projection on top of it is trained.
 """
@@ -25,7 +34,7 @@ from torch import nn
 from genlab.config import TrainConfig
 from genlab.errors import GenlabError
 from genlab.multimodal import zeroshot as zs
-from genlab.multimodal.captions import CaptionGenerator, fit_thresholds, stroke_thickness
+from genlab.multimodal.captions import RU_NOUNS, RU_NUMERALS, CaptionGenerator, fit_thresholds, stroke_thickness
 from genlab.multimodal.tokenizer import Tokenizer
 from genlab.train.recipe import Recipe
 
@@ -42,13 +51,16 @@ class CLIPConfig(TrainConfig):
     text_layers: int = 2
     text_heads: int = 4
     text_ff: int = 256
-    vocab_size: int = 512  # rows of the token table; the tokenizer learns at most this many
-    max_len: int = 24  # tokens per caption including [EOT]
+    vocab_size: int = 1024  # rows of the token table; the tokenizer learns at most this many
+    max_len: int = 32  # tokens per caption including [EOT]
     temperature: float = 0.07  # initial; learned as log(1 / temperature), clamped to scale <= 100
     weight_decay: float = 0.01
     warmup: int = 100  # linear warm-up steps, then cosine decay to 10% of lr
     shift: int = 2  # random translation of the images in pixels (attributes are shift-invariant)
     p_attr: float = 0.5  # chance that a caption mentions each attribute
+    languages: tuple[str, ...] = ("en", "ru")  # caption languages (each caption's drawn uniformly)
+    caption_noise: float = 0.25  # chance of each roughening of a caption (request words, filler, typo, punctuation)
+    negatives: float = 0.25  # digit-less texts added to each batch as wrong answers, per image
 
 
 class ImageEncoder(nn.Module):
@@ -186,9 +198,15 @@ class CLIPRecipe(Recipe):
         cfg = self.cfg
         if cfg.text_tower not in ("own", "minilm"):
             raise GenlabError(f"text_tower must be 'own' or 'minilm', got {cfg.text_tower!r}")
-        self.captioner = CaptionGenerator(p_attr=cfg.p_attr)
+        try:
+            self.captioner = CaptionGenerator(p_attr=cfg.p_attr, languages=tuple(cfg.languages), noise=cfg.caption_noise)
+        except ValueError as e:
+            raise GenlabError(f"languages: {e}") from None
         self.tokenizer = Tokenizer.train(self.captioner.corpus(), cfg.vocab_size, cfg.max_len)
+        if len(self.tokenizer) > cfg.vocab_size:
+            raise GenlabError(f"the captions need {len(self.tokenizer)} tokens but vocab_size={cfg.vocab_size}; raise vocab_size")
         self._thresholds = None
+        self._calibration = None
         image = ImageEncoder(cfg.channels, cfg.image_widths, cfg.embed_dim, cfg.book_stem)
         if cfg.text_tower == "minilm":
             self.sentence_tower = SentenceTower()
@@ -206,6 +224,7 @@ class CLIPRecipe(Recipe):
     def load_extra_state(self, state):
         if "tokenizer" in state:
             self.tokenizer = Tokenizer.from_json(state["tokenizer"])
+        self._calibration = None
 
     @property
     def thresholds(self):
@@ -234,15 +253,17 @@ class CLIPRecipe(Recipe):
 
     def train_step(self, batch, step):
         x, y = batch
-        texts = self.captions(x, y, np.random.default_rng([self.cfg.seed, step]))
+        rng = np.random.default_rng([self.cfg.seed, step])
+        texts = self.captions(x, y, rng)
+        texts += self.captioner.negatives(int(round(self.cfg.negatives * len(x))), rng)
         for g in self.opts["clip"].param_groups:
             g["lr"] = self._lr(step)
         model = self.nets["clip"]
-        logits = model(random_shift(x, self.cfg.shift), self.text_input(texts))
-        loss = clip_loss(logits)
+        logits = model(random_shift(x, self.cfg.shift), self.text_input(texts))  # (B, B + negatives)
+        target = torch.arange(len(x), device=logits.device)
+        loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits[:, : len(x)].T, target)) / 2
         self.optimize("clip", loss, clip=1.0)
-        target = torch.arange(len(logits), device=logits.device)
-        return {"loss": loss, "batch_acc": (logits.argmax(1) == target).float().mean(), "logit_scale": model.scale().detach()}
+        return {"loss": loss, "batch_acc": (logits[:, : len(x)].argmax(1) == target).float().mean(), "logit_scale": model.scale().detach()}
 
     # -- inference --------------------------------------------------------------------------
     @torch.no_grad()
@@ -261,6 +282,44 @@ class CLIPRecipe(Recipe):
     def logit_scale(self) -> float:
         return float(self.nets["clip"].scale().detach())
 
+    # -- does a prompt name a digit? ------------------------------------------------------------
+    @torch.no_grad()
+    def class_embeddings(self) -> torch.Tensor:
+        """(classes, D): each class's plain prompts in every caption language, ensembled."""
+        prompts = [self.captioner.class_prompts(k) for k in range(len(self.captioner.words))]
+        return zs.class_embeddings(self.encode_text, prompts)
+
+    def digit_scores(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(best cosine similarity to a class's prompts, that class) for every text."""
+        sims = self.encode_text(list(texts)) @ self.class_embeddings().T
+        best = sims.max(1)
+        return best.values, best.indices
+
+    def calibration(self, n: int = 1000) -> dict:
+        """The threshold on :meth:`digit_scores` that best separates generated captions from
+        generated digit-less texts (balanced accuracy), with both accuracies; computed once per weights."""
+        if self._calibration is None:
+            rng = np.random.default_rng(12345)
+            labels = rng.integers(len(self.captioner.words), size=n)
+            levels = {a: rng.integers(3, size=n) for a in ("thickness", "slant", "size")}
+            pos = self.digit_scores(self.captioner.captions(labels, levels, rng))[0].numpy()
+            neg = self.digit_scores(self.captioner.negatives(n, rng))[0].numpy()
+            cuts = np.unique(np.concatenate([pos, neg]))
+            acc = [((pos >= c).mean() + (neg < c).mean()) / 2 for c in cuts]
+            best = int(np.argmax(acc))
+            # the midpoint between the best cut and the next value: a margin on both sides
+            t = float((cuts[best] + cuts[best - 1]) / 2) if best > 0 else float(cuts[0])
+            self._calibration = {"threshold": t, "captions_accepted": float((pos >= t).mean()),
+                                 "digitless_rejected": float((neg < t).mean())}
+        return self._calibration
+
+    def drawable(self, texts: list[str]) -> list[dict]:
+        """Per text: {"ok", "score", "digit", "unknown_words"}; ok when it names one of the classes."""
+        t = self.calibration()["threshold"]
+        scores, digits = self.digit_scores(texts)
+        return [{"ok": bool(s >= t), "score": float(s), "digit": int(d), "unknown_words": self.tokenizer.unknown_words(text)}
+                for text, s, d in zip(texts, scores, digits)]
+
     def classify(self, x: torch.Tensor, classes: list[str], templates: list[str] | None = None) -> torch.Tensor:
         """Zero-shot class probabilities (N, len(classes)) with a prompt ensemble."""
         emb = zs.class_embeddings(self.encode_text, zs.prompts_for(classes, templates))
@@ -270,6 +329,7 @@ class CLIPRecipe(Recipe):
         x, y = data.x_test, data.y_test
         img = self.encode_images(x)
         words, numerals = self.captioner.words, self.captioner.numerals
+        ru = "ru" in self.captioner.languages
         scale = self.logit_scale
 
         def acc(prompts):
@@ -284,6 +344,9 @@ class CLIPRecipe(Recipe):
             "text_tower": self.cfg.text_tower,
             "zero_shot_acc_words": acc(zs.prompts_for(words)),
             "zero_shot_acc_numerals": acc(zs.prompts_for(numerals)),
+            **({"zero_shot_acc_ru": acc(zs.prompts_for(RU_NUMERALS)),
+                "zero_shot_acc_ru_everyday": acc(zs.prompts_for([ns[0][0] for ns in RU_NOUNS], ["{}"]))} if ru else {}),
+            **{f"prompt_check_{k}": v for k, v in self.calibration().items()},
             "zero_shot_acc_paraphrase": acc(zs.prompts_for(words, zs.PARAPHRASES)),
             "zero_shot_acc_successor": acc(zs.successor_prompts(words)),
             **zs.recall_at_k(img, self.encode_text(pairs)),

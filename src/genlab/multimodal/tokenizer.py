@@ -1,6 +1,8 @@
 """A small byte-pair-encoding tokenizer trained on the captions.
 
-Text is lower-cased and split into words, single digits and punctuation; each word is then
+Text is normalised (Unicode NFKC, lower case, "ё" read as "е", so "Семёрка" and "семерка" are
+one word) and split into words of letters (Latin, Cyrillic or any other script), single digits
+and punctuation; each word is then
 split into the longest learned sub-word pieces (BPE merges applied in training order, the
 last piece of a word marked with ``</w>``). Words never seen in training still encode, as
 smaller pieces; characters never seen become ``[UNK]``. Every sequence ends with ``[EOT]``
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 
 import torch
@@ -20,11 +23,23 @@ import torch
 PAD, UNK, EOT = "[PAD]", "[UNK]", "[EOT]"
 SPECIALS = (PAD, UNK, EOT)
 END = "</w>"
-_SPLIT = re.compile(r"[a-z]+|\d|[^\sa-z\d]")
+_SPLIT = re.compile(r"[^\W\d_]+|\d|[^\w\s]|_")
+#: letters every tokenizer knows as pieces, so any Latin or Cyrillic word encodes without [UNK]
+ALPHABETS = ("abcdefghijklmnopqrstuvwxyz", "абвгдежзийклмнопрстуфхцчшщъыьэюя")
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, "ё" -> "е"."""
+    return unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
 
 
 def pre_tokenize(text: str) -> list[str]:
-    return _SPLIT.findall(text.lower())
+    return _SPLIT.findall(normalize(text))
+
+
+def is_word(piece: str) -> bool:
+    """A run of letters (not a digit or punctuation)."""
+    return bool(_SPLIT.fullmatch(piece)) and piece[:1].isalpha()
 
 
 def _symbols(word: str) -> tuple[str, ...]:
@@ -44,12 +59,14 @@ def _merge(symbols: tuple[str, ...], pair: tuple[str, str]) -> tuple[str, ...]:
 
 
 class Tokenizer:
-    def __init__(self, vocab: list[str], merges: list[tuple[str, str]], max_len: int = 32):
+    def __init__(self, vocab: list[str], merges: list[tuple[str, str]], max_len: int = 32, words: list[str] | None = None):
         if max_len < 2:
             raise ValueError("max_len must leave room for a token and [EOT]")
         self.vocab = list(vocab)
         self.merges = [tuple(m) for m in merges]
         self.max_len = max_len
+        # whole words of the training texts: what the model was taught to read (the rest it only spells)
+        self.words = set(words) if words is not None else {t[: -len(END)] for t in self.vocab if t.endswith(END)}
         self.ids = {t: i for i, t in enumerate(self.vocab)}
         self.ranks = {m: i for i, m in enumerate(self.merges)}
         self.pad_id, self.unk_id, self.eot_id = (self.ids[s] for s in SPECIALS)
@@ -57,8 +74,15 @@ class Tokenizer:
 
     @classmethod
     def train(cls, texts: list[str], vocab_size: int = 512, max_len: int = 32) -> Tokenizer:
-        """Learn BPE merges on ``texts`` until ``vocab_size`` tokens or no pair occurs twice."""
+        """Learn BPE merges on ``texts`` until ``vocab_size`` tokens or no pair occurs twice.
+
+        Every letter of :data:`ALPHABETS` is a piece (inside a word and at its end) whatever the texts.
+        """
         words = Counter(w for t in texts for w in pre_tokenize(t))
+        known = sorted(w for w in words if is_word(w))
+        letters = Counter({c: 1 for alphabet in ALPHABETS for c in alphabet})
+        letters.update({alphabet: 1 for alphabet in ALPHABETS})
+        words.update({w: 0 for w in letters})  # in the vocabulary, never counted for merges
         splits = {w: _symbols(w) for w in words}
         vocab = list(SPECIALS) + sorted({s for sy in splits.values() for s in sy})
         merges = []
@@ -75,7 +99,7 @@ class Tokenizer:
             merges.append(best)
             vocab.append(best[0] + best[1])
             splits = {w: _merge(sy, best) for w, sy in splits.items()}
-        return cls(vocab, merges, max_len)
+        return cls(vocab, merges, max_len, known)
 
     def _encode_word(self, word: str) -> list[int]:
         if word not in self._cache:
@@ -88,6 +112,10 @@ class Tokenizer:
                 symbols = _merge(symbols, pair)
             self._cache[word] = [self.ids.get(s, self.unk_id) for s in symbols]
         return self._cache[word]
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of ``text`` (normalised) that no training text contains, in order, each once."""
+        return list(dict.fromkeys(w for w in pre_tokenize(text) if is_word(w) and w not in self.words))
 
     def tokens(self, text: str) -> list[str]:
         """The pieces of ``text`` (for inspection), without padding."""
@@ -102,12 +130,12 @@ class Tokenizer:
         return out
 
     def to_json(self) -> str:
-        return json.dumps({"vocab": self.vocab, "merges": self.merges, "max_len": self.max_len})
+        return json.dumps({"vocab": self.vocab, "merges": self.merges, "max_len": self.max_len, "words": sorted(self.words)})
 
     @classmethod
     def from_json(cls, text: str) -> Tokenizer:
         d = json.loads(text)
-        return cls(d["vocab"], [tuple(m) for m in d["merges"]], d["max_len"])
+        return cls(d["vocab"], [tuple(m) for m in d["merges"]], d["max_len"], d.get("words"))
 
     def __len__(self) -> int:
         return len(self.vocab)

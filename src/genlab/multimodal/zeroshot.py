@@ -6,13 +6,15 @@ function, so it serves our own CLIP and any other image-text model alike.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from genlab.data.datasets import MNIST_CLASSES
 from genlab.errors import GenlabError
-from genlab.multimodal.captions import TEMPLATES
+from genlab.multimodal.captions import TEMPLATES, TEMPLATES_RU
 
 #: prompts whose wording the captions never use (a test of free-form text)
 PARAPHRASES = ["someone scribbled the numeral {} with a pen", "a scan of a form showing {}", "this is how you write {}",
@@ -38,9 +40,19 @@ def check_template(template: str) -> str:
     return template
 
 
+def is_russian(text: str) -> bool:
+    """Has Cyrillic letters."""
+    return bool(re.search("[а-яё]", text, re.IGNORECASE))
+
+
+def default_templates(classes: list[str]) -> list[str]:
+    """The Russian prompt ensemble for class names in Cyrillic ("семь" -> "цифра семь"), else the English one."""
+    return TEMPLATES_RU if any(is_russian(c) for c in classes) else TEMPLATES
+
+
 def prompts_for(classes: list[str], templates: list[str] | None = None) -> list[list[str]]:
-    """``prompts[c]`` = every template filled with class ``c``."""
-    templates = [check_template(t) for t in (templates or TEMPLATES)]
+    """``prompts[c]`` = every template filled with class ``c`` (default: by the language of the class names)."""
+    templates = [check_template(t) for t in (templates or default_templates(classes))]
     return [[t.format(c) for t in templates] for c in classes]
 
 

@@ -36,12 +36,20 @@ Python API (stable; the web studio uses exactly this)::
     out.for_prompt(1) # the same object restricted to one prompt
     out.seconds       # wall-clock time of the call
 
-``prompts`` may be one string. Every prompt of a call uses the same noise (from ``seed``), so
+``prompts`` may be one string, in English or in Russian ("a bold seven slanted right",
+"жирная семёрка, наклонённая вправо", "нарисуй тройку"). Every prompt of a call uses the same noise (from ``seed``), so
 a prompt's images do not depend on the other prompts and prompts are compared on equal
 footing. With ``candidates=K`` the system draws K*n images per prompt and keeps the n with the
 highest CLIP similarity, best first. Bad input (an empty prompt, one over 1,000 characters,
-one without any Latin letter or digit, n or K out of range) raises
+one without any letter or digit, n or K out of range) raises
 :class:`~genlab.errors.GenlabError` with a one-line message.
+
+A prompt that names no digit ("a cat", "красивый закат над океаном") is not drawn: the call
+raises :class:`UndrawablePrompt` (a GenlabError) naming the words the model does not know and
+what it can draw, instead of passing some random digit off as an answer. The decision is the
+text encoder's: the prompt's embedding must be as close to one of the digits' plain prompts as
+the calibrated threshold of :meth:`genlab.multimodal.clip.CLIPRecipe.drawable` asks.
+``t2i.understands(prompts)`` gives the per-prompt evidence without raising.
 """
 
 from __future__ import annotations
@@ -58,14 +66,15 @@ import torch.nn.functional as F
 
 from genlab.config import TrainConfig, apply_overrides, config_to_dict
 from genlab.data.datasets import MNIST_CLASSES
-from genlab.diffusion.samplers import PREDICTIONS, Denoiser, sample as diffusion_sample
+from genlab.diffusion.samplers import PREDICTIONS, Denoiser
+from genlab.diffusion.samplers import sample as diffusion_sample
 from genlab.diffusion.schedules import NoiseSchedule
 from genlab.errors import GenlabError
 from genlab.gans.base import set_requires_grad
 from genlab.gans.cyclegan import PatchDiscriminator
 from genlab.gans.losses import get_loss
-from genlab.train.optim import ema_update
 from genlab.pipelines.t2i_stages import MAPPERS, Refiner, TextUNet, make_mapper
+from genlab.train.optim import ema_update
 from genlab.train.recipe import Recipe
 
 BACKENDS = ("vae-gan", "diffusion")
@@ -115,7 +124,8 @@ class Text2ImageConfig(TrainConfig):
     prediction: str = "v"  # v (robust at a small budget) | eps (the book's)
     cond_dropout: float = 0.1  # captions replaced by the null condition (classifier-free guidance)
     guidance: float = 3.0
-    sample_steps: int = 25  # DDIM steps
+    sampler: str = "ddim"  # the diffusion backend's sampler: ddim | dpm++2m | ddpm (genlab.diffusion.samplers)
+    sample_steps: int = 25  # sampler steps
     diffusion_lr: float = 2e-3
     diffusion_batch: int = 32
     ema_decay: float = 0.999
@@ -360,8 +370,8 @@ def check_prompts(prompts) -> list[str]:
             raise GenlabError("the prompt is empty; describe a digit, e.g. 'a bold seven slanted right'")
         if len(p) > MAX_PROMPT_CHARS:
             raise GenlabError(f"the prompt is {len(p):,} characters long; keep it under {MAX_PROMPT_CHARS:,} (e.g. 'a thin 4')")
-        if not re.search(r"[A-Za-z0-9]", p):
-            raise GenlabError(f"the prompt {p[:40]!r} has no Latin letters or digits; this model reads English prompts such as 'a thin 4'")
+        if not re.search(r"[^\W_]", p):
+            raise GenlabError(f"the prompt {p[:40]!r} has no letters or digits; describe a digit in English or Russian, e.g. 'a thin 4' or 'тонкая четвёрка'")
         out.append(p)
     return out
 
@@ -372,6 +382,18 @@ def check_count(name: str, value: int, limit: int) -> int:
     if not 1 <= value <= limit:
         raise GenlabError(f"{name} must be between 1 and {limit}, got {value}")
     return int(value)
+
+
+class UndrawablePrompt(GenlabError):
+    """A prompt that names no digit the model can draw; ``prompt`` and ``unknown_words`` for callers that reword it."""
+
+    def __init__(self, prompt: str, unknown_words: list[str]):
+        self.prompt, self.unknown_words = prompt, list(unknown_words)
+        shown = prompt if len(prompt) <= 60 else prompt[:57] + "..."
+        words = ", ".join(unknown_words[:8]) + (", ..." if len(unknown_words) > 8 else "")
+        said = f"; words it does not know: {words}" if unknown_words else ""
+        super().__init__(f"the prompt {shown!r} names no digit this model can draw{said}. It draws handwritten digits 0-9 "
+                         "(thin/bold, slanted left/right, small/large), e.g. 'a bold seven slanted right' or 'жирная семёрка'")
 
 
 class TextToImage:
@@ -393,6 +415,16 @@ class TextToImage:
         return recipe.pipeline()
 
     # -- stages -------------------------------------------------------------------------------
+    def understands(self, prompts) -> list[dict]:
+        """Per prompt: {"ok", "score", "digit", "unknown_words"} (see :meth:`CLIPRecipe.drawable`)."""
+        return self.clip.drawable(check_prompts(prompts))
+
+    def check_drawable(self, prompts: list[str]) -> None:
+        """Raise :class:`UndrawablePrompt` for the first prompt that names no digit."""
+        for p, r in zip(prompts, self.understands(prompts)):
+            if not r["ok"]:
+                raise UndrawablePrompt(p, r["unknown_words"])
+
     @torch.no_grad()
     def encode(self, prompts: list[str]) -> torch.Tensor:
         """Stage 1: L2-normalised CLIP text embeddings (P, D)."""
@@ -412,14 +444,15 @@ class TextToImage:
         return self.refiner(base)
 
     @torch.no_grad()
-    def diffuse(self, c: torch.Tensor, generator=None, guidance: float | None = None, steps: int | None = None) -> torch.Tensor:
-        """The diffusion backend: DDIM with classifier-free guidance on the text embedding."""
+    def diffuse(self, c: torch.Tensor, generator=None, guidance: float | None = None, steps: int | None = None,
+                sampler: str | None = None) -> torch.Tensor:
+        """The diffusion backend: ``sampler`` (deterministic, eta = 0) with classifier-free guidance on the text embedding."""
         w = self.cfg.guidance if guidance is None else guidance
         if w < 0:
             raise GenlabError(f"guidance must be >= 0, got {w}")
         den = Denoiser(self.unet, self.recipe.schedule, self.cfg.prediction, c, w)
         shape = (len(c), self.cfg.channels, self.cfg.image_size, self.cfg.image_size)
-        x = diffusion_sample(den, shape, generator, "ddim", steps or self.cfg.sample_steps, 0.0, self.device)
+        x = diffusion_sample(den, shape, generator, sampler or self.cfg.sampler, steps or self.cfg.sample_steps, 0.0, self.device)
         return ((x + 1) / 2).clamp(0, 1)
 
     @torch.no_grad()
@@ -452,6 +485,7 @@ class TextToImage:
         k = check_count("candidates", candidates, MAX_CANDIDATES)
         if backend not in BACKENDS:
             raise GenlabError(f"backend {backend!r} is unknown; choose one of: {', '.join(BACKENDS)}")
+        self.check_drawable(prompts)
         emb = self.encode(prompts)
         images, bases, scores = [], [], []
         for c in emb:
