@@ -189,20 +189,22 @@ def test_latent_explorer_interpolates_and_explains_missing_models(runs):
     assert "genlab train dae" in texts(at.info)  # no dae run: the denoising tab says how to get one
 
 
-def test_generators_side_by_side_with_ddim_steps(runs):
+def test_generators_side_by_side_with_sampler_steps(runs):
     at = page("generators")
     at.slider(key="gen-n").set_value(4)
     at.slider(key="gen-steps").set_value(3)
     ok(at.button(key="gen-go").click().run())
     caps = captions(at)
-    assert any(c.startswith("vae — ") for c in caps) and any("3 DDIM steps" in c for c in caps), caps
+    assert any(c.startswith("vae — ") for c in caps) and any("dpm++2m, 3 steps" in c for c in caps), caps
     assert at.dataframe
 
 
 def test_diffusion_viewer_forward_and_reverse(runs):
     at = page("diffusion")
     at.slider(key="dif-t").set_value(500)
-    at.slider(key="dif-steps").set_value(5)
+    at.selectbox(key="dif-sampler").set_value("ddim")
+    ok(at.run())
+    at.slider(key="dif-steps-ddim").set_value(5)
     ok(at.button(key="dif-go").click().run())
     assert not at.error, texts(at.error)
     at.slider(key="dif-i").set_value(2)

@@ -91,6 +91,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "запрос длиной {n:,} символов; нужно меньше {limit:,} (например, «{example}»)"),
     "err.prompt_letters": ("the prompt {prompt} has no letters or digits this model reads; try e.g. '{example}'",
                            "в запросе {prompt} нет букв или цифр, которые читает эта модель; попробуйте, например, «{example}»"),
+    "err.undrawable": ("the prompt {prompt} names no digit this model can draw{said}. It draws handwritten digits 0-9 "
+                       "(thin/bold, slanted left/right, small/large), e.g. '{example}'",
+                       "в запросе {prompt} нет цифры, которую эта модель умеет рисовать{said}. Она рисует рукописные цифры 0-9 "
+                       "(тонкие/жирные, с наклоном влево/вправо, маленькие/большие), например «{example}»"),
+    "err.unknown_words": ("; words it does not know: {words}", "; незнакомые ей слова: {words}"),
     "err.min_classes": ("write at least two class names, separated by commas (e.g. 'seven, one')",
                         "напишите хотя бы два названия классов через запятую (например, «7, 1»)"),
     "err.max_classes": ("use at most {n} class names of at most 100 characters each",
@@ -241,16 +246,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------------ generators
     "gen.title": ("Generators", "Генераторы"),
     "gen.intro": ("The same request — “draw new digits” — answered by every generative model trained so far. "
-                  "Diffusion needs many network passes per image (fewer with DDIM, at some cost in quality); a GAN needs one.",
+                  "Diffusion needs several network passes per image (20 with DPM-Solver++, 1,000 with the book's DDPM); a GAN needs one.",
                   "Одна и та же просьба — «нарисуй новые цифры» — и ответы всех уже обученных генеративных моделей. "
-                  "Диффузии нужно много проходов сети на изображение (с DDIM меньше, ценой части качества); GAN — один."),
+                  "Диффузии нужно несколько проходов сети на изображение (20 с DPM-Solver++, 1 000 у DDPM из учебника); GAN — один."),
     "gen.n": ("Images per model", "Изображений на модель"),
-    "gen.steps": ("DDIM steps (diffusion)", "Шаги DDIM (диффузия)"),
+    "gen.steps": ("Sampler steps (diffusion)", "Шаги сэмплера (диффузия)"),
     "gen.steps_help": ("the network passes per image; the book's DDPM takes 1,000",
                        "проходов сети на изображение; у DDPM из учебника их 1 000"),
     "gen.what": ("sampling {model}", "сэмплирование {model}"),
     "gen.cap": ("{model} — {ms:.0f} ms{extra}", "{model} — {ms:.0f} мс{extra}"),
-    "gen.cap_ddim": (", {steps} DDIM steps", ", шагов DDIM: {steps}"),
+    "gen.cap_ddim": (", {sampler}, {steps} steps", ", {sampler}, шагов: {steps}"),
     "gen.col_model": ("model", "модель"),
     "gen.col_run": ("run", "запуск"),
     "gen.quality": ("Quality at the end of training (held-out evaluator)", "Качество в конце обучения (оценщик на отложенных данных)"),
@@ -270,7 +275,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dif.reverse": ("Reverse process (generating from noise)", "Обратный процесс (генерация из шума)"),
     "dif.digit": ("Digit", "Цифра"),
     "dif.any": ("any digit", "любая цифра"),
-    "dif.steps": ("DDIM steps", "Шаги DDIM"),
+    "dif.steps": ("Sampler steps", "Шаги сэмплера"),
+    "dif.sampler": ("Sampler", "Сэмплер"),
+    "dif.sampler_help": ("DPM-Solver++(2M): a second-order solver, few steps; DDIM: the first-order one; "
+                         "DDPM: the book's ancestral sampler, one step per training timestep",
+                         "DPM-Solver++(2M): решатель второго порядка, мало шагов; DDIM: решатель первого порядка; "
+                         "DDPM: предковый сэмплер из учебника, по шагу на каждый шаг обучения"),
     "dif.go": ("Denoise from pure noise", "Очистить чистый шум"),
     "dif.what_sample": ("sampling", "сэмплирование"),
     "dif.spinner": ("Sampling…", "Сэмплирование…"),
@@ -365,6 +375,8 @@ LIBRARY_ERRORS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^the prompt is empty"), "err.prompt_empty"),
     (re.compile(r"^the prompt is (?P<n>[\d,]+) characters long; keep it under (?P<limit>[\d,]+)"), "err.prompt_long"),
     (re.compile(r"^the prompt (?P<prompt>.+) has no Latin letters or digits"), "err.prompt_letters"),
+    (re.compile(r"^the prompt (?P<prompt>.+?) names no digit this model can draw(; words it does not know: (?P<words>.+?))?\. It draws"),
+     "err.undrawable"),
     (re.compile(r"^(?P<name>.+) is empty; give a PNG or JPEG image$"), "err.empty_file"),
     (re.compile(r"^(?P<name>.+) is not a readable image \((?P<why>[^)]*)\)"), "err.unreadable"),
     (re.compile(r"^(?P<name>.+?) is (?P<size>[\d.]+) MB; the studio takes images up to (?P<limit>[\d.]+) MB$"), "err.too_big_mb"),
@@ -424,6 +436,9 @@ def error_text(message: str, lang: str | None = None) -> str:
             fields["shown"] = t("err.too_many", lang)
         if "example" in MESSAGES[key][0]:
             fields["example"] = t("t2i.prompt_example", lang)
+        if "{said}" in MESSAGES[key][0]:
+            words = fields.pop("words", None)
+            fields["said"] = t("err.unknown_words", lang, words=words) if words else ""
         return t(key, lang, **fields)
     return t("err.library", lang, message=message)
 

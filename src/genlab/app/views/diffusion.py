@@ -5,6 +5,7 @@ import torch
 
 from genlab.app import ui
 from genlab.app.i18n import t
+from genlab.diffusion.samplers import DEFAULT_STEPS, SAMPLERS
 from genlab.diffusion.visuals import forward_process
 
 ui.header(t("dif.title"), t("dif.intro"))
@@ -26,16 +27,19 @@ with ui.friendly(t("dif.what_noise")), torch.no_grad():
              caption=t("dif.cap_forward", last=T - 1))
 
 st.subheader(t("dif.reverse"))
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 labels = [None] + list(range(recipe.cfg.num_classes)) if recipe.cfg.conditional else [None]
 label = c1.selectbox(t("dif.digit"), labels, key="dif-label", format_func=lambda v: t("dif.any") if v is None else str(v))
-steps = c2.slider(t("dif.steps"), 5, 200, 50, key="dif-steps")
-seed = c3.number_input(t("common.seed"), 0, 2**31 - 1, 0, key="dif-seed")
+sampler = c2.selectbox(t("dif.sampler"), SAMPLERS, key="dif-sampler", help=t("dif.sampler_help"),
+                       index=SAMPLERS.index(recipe.cfg.sampler) if recipe.cfg.sampler in SAMPLERS else 0)
+default_steps = recipe.cfg.sample_steps if sampler == recipe.cfg.sampler else DEFAULT_STEPS.get(sampler, T)
+steps = c3.slider(t("dif.steps"), 2, T, default_steps, key=f"dif-steps-{sampler}")
+seed = c4.number_input(t("common.seed"), 0, 2**31 - 1, 0, key="dif-seed")
 if st.button(t("dif.go"), type="primary", key="dif-go"):
     with ui.friendly(t("dif.what_sample")), st.spinner(t("dif.spinner")):
         traj = []
         recipe.sample(1, torch.Generator().manual_seed(int(seed)), label=label,
-                      steps=steps, sampler="ddim", trajectory=traj)
+                      steps=steps, sampler=sampler, trajectory=traj)
         st.session_state["dif-traj"] = [((x.cpu() + 1) / 2).clamp(0, 1) for x in traj]
 traj = st.session_state.get("dif-traj")
 if traj:

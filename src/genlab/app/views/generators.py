@@ -27,14 +27,14 @@ if not runs:
 c1, c2, c3 = st.columns(3)
 n = c1.slider(t("gen.n"), 4, 64, 16, key="gen-n")
 seed = c2.number_input(t("common.seed"), 0, 2**31 - 1, 0, key="gen-seed")
-steps = c3.slider(t("gen.steps"), 2, 200, 25, key="gen-steps", disabled="ddpm" not in runs, help=t("gen.steps_help"))
+steps = c3.slider(t("gen.steps"), 2, 200, 20, key="gen-steps", disabled="ddpm" not in runs, help=t("gen.steps_help"))
 
 if st.button(t("common.generate"), type="primary", key="gen-go"):
     results = {}
     for model, run in runs.items():
         with ui.friendly(t("gen.what", model=model)), torch.no_grad():
             recipe = ui.load(run)
-            opts = {"steps": steps, "sampler": "ddim"} if model == "ddpm" else {}
+            opts = {"steps": steps} if model == "ddpm" else {}  # the run's own sampler (DPM-Solver++ by default)
             t0 = time.perf_counter()
             x = recipe.sample(n, generator=torch.Generator().manual_seed(int(seed)), **opts)
             results[model] = (ui.picture(x, nrow=min(n, 8), scale=2), time.perf_counter() - t0)
@@ -44,7 +44,7 @@ results = st.session_state.get("gen-results", {})
 if results:
     cols = st.columns(min(4, len(results)))
     for i, (model, (grid, sec)) in enumerate(results.items()):
-        extra = t("gen.cap_ddim", steps=steps) if model == "ddpm" else ""
+        extra = t("gen.cap_ddim", sampler=ui.load(runs[model]).cfg.sampler, steps=steps) if model == "ddpm" else ""
         cols[i % len(cols)].image(grid, caption=t("gen.cap", model=model, ms=sec * 1000, extra=extra))
 
 rows = []
