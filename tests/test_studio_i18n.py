@@ -159,7 +159,9 @@ def test_known_library_errors_are_translated():
              "upload.png has too many pixels; the studio takes images up to 4,096 x 4,096 pixels",
              "x.png is 9.5 MB; the studio takes images up to 8 MB",
              "x.png is not a readable image (UnidentifiedImageError); give a PNG or JPEG file",
-             "/etc is outside the folders this studio may read (/runs); start it with 'genlab studio --folder DIR'"]
+             "/etc is outside the folders this studio may read (/runs); start it with 'genlab studio --folder DIR'",
+             "the prompt 'a cat' names no digit this model can draw; words it does not know: cat. It draws handwritten digits 0-9 "
+             "(thin/bold, slanted left/right, small/large), e.g. 'a bold seven slanted right' or 'жирная семёрка'"]
     for message in cases:
         assert error_text(message, "en") == message
         ru = error_text(message, "ru")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -327,7 +328,7 @@ RUSSIAN_PAGES = {
     "search": ("search.go", t("search.top", "ru", n=8)),
     "zero_shot": ("common.classify", t("zs.prediction", "ru")),
     "latent": (None, "декодировано при t"),
-    "generators": ("common.generate", "шагов DDIM"),
+    "generators": ("common.generate", re.compile(r"— \d+ мс")),
     "diffusion": ("dif.go", "после шага"),
     "rl": ("rl.play", "отдача "),
     "fewshot": ("fs.go", t("fs.correct", "ru")),
