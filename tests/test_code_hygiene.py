@@ -97,6 +97,8 @@ LAYERS = {
     "genlab": 0, "genlab.utils": 0, "genlab.errors": 0, "genlab.config": 0, "genlab.registry": 0,
     "genlab.data": 1,
     "genlab.metrics": 2, "genlab.train": 2,
+    # the model zoo: run folders resolve `pretrained:NAME` through it, and it trains through genlab.train
+    "genlab.zoo": 2,
     # model families, each with its own `cli.py` of family commands
     "genlab.autoencoders": 3, "genlab.gans": 3, "genlab.diffusion": 3, "genlab.rl": 3, "genlab.fewshot": 3,
     "genlab.multimodal": 3,

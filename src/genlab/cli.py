@@ -30,6 +30,7 @@ EXTENSIONS = [
     "genlab.multimodal.cli",
     "genlab.pipelines.cli",
     "genlab.app.cli",
+    "genlab.zoo.cli",
 ]
 
 #: options that `genlab sample` passes to a model's sampler when given
@@ -233,7 +234,9 @@ def cmd_import(a):
     from genlab.train.engine import build_config, save_run_checkpoint
     from genlab.train.runstore import RunStore
     from genlab.utils.io import ensure_writable_dir
+    from genlab.zoo.manifest import refuse_write
 
+    refuse_write(a.out, "import weights into it")
     path = Path(a.weights)
     if not path.is_file():
         raise GenlabError(f"weights file not found: {path}")

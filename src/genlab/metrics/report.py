@@ -87,6 +87,10 @@ def write_report(run_dir, out=None) -> Path:
     """Write report.html, report.md and images/ for ``run_dir`` into ``out`` (default RUN_DIR/report)."""
     store = require_run(run_dir)
     run = store.path
+    if out is None:
+        from genlab.zoo.manifest import refuse_write
+
+        refuse_write(run, "write a report into it (pass --out DIR)")
     doc = load_config_yaml(store.config_path)
     out = ensure_writable_dir(Path(out) if out is not None else run / "report")
     title = f"genlab run {run.name}: {doc.get('model', '?')} (preset {doc.get('preset', '?')})"

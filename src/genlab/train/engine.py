@@ -189,6 +189,10 @@ def step_context(cfg, device: torch.device):
 def train(model: str, preset: str = "quick", overrides: dict | None = None, out=None, resume: bool = False) -> RunStore:
     recipe_cls = get_recipe(model)
     set_threads()
+    if out is not None:
+        from genlab.zoo.manifest import refuse_write
+
+        refuse_write(out, "train into it or resume it")
     if resume:
         if out is None:
             raise GenlabError("--resume needs --out RUN_DIR (the run to continue)")
@@ -342,7 +346,7 @@ def _progress_gif(store: RunStore) -> None:
 
 
 def load_run(path, device: str = "cpu", which: str = "latest"):
-    """Rebuild a trained recipe from its run folder: (recipe, store, checkpoint meta)."""
+    """Rebuild a trained recipe from its run folder (or ``pretrained:NAME``): (recipe, store, checkpoint meta)."""
     store = require_run(path)
     doc = load_config_yaml(store.config_path)
     recipe_cls = get_recipe(doc["model"])
@@ -357,6 +361,10 @@ def load_run(path, device: str = "cpu", which: str = "latest"):
         if not stems:
             raise GenlabError(f"{store.path} has no checkpoint yet; train it first")
         state, meta = load_checkpoint(stems[0])  # newest; a damaged one is reported, not skipped silently
+    if meta.get("inference_only"):  # a zoo checkpoint: aliased nets and float16 back to what load_state takes
+        from genlab.zoo.weights import inflate
+
+        state = {**state, "recipe": inflate(state["recipe"], meta)}
     recipe.load_state(state["recipe"], with_optimizers=False)
     recipe.train_mode(False)
     return recipe, store, meta

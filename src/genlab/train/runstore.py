@@ -184,7 +184,10 @@ def list_runs(root: Path | None = None) -> list[Path]:
 
 
 def require_run(path) -> RunStore:
-    path = Path(path)
+    """The run folder ``path`` (``pretrained:NAME`` is a zoo model's, verified: genlab.zoo)."""
+    from genlab.zoo.manifest import resolve
+
+    path = resolve(path)
     if not path.exists():
         raise GenlabError(f"run folder {path} does not exist; see 'genlab runs list'")
     if not is_run_dir(path):
