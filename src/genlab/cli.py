@@ -37,7 +37,7 @@ EXTENSIONS = [
 SAMPLE_OPTIONS = {
     "label": (int, "class to generate (conditional models)"),
     "steps": (int, "sampler steps (diffusion)"),
-    "sampler": (str, "diffusion sampler: dpm++2m (default, 20 steps) | ddim (50) | ddpm (1000, the book's)"),
+    "sampler": (str, "diffusion sampler: dpm++2m (default, 15 steps) | ddim (50) | ddpm (1000, the book's)"),
     "guidance": (float, "classifier-free guidance weight (diffusion)"),
     "eta": (float, "sampler stochasticity for dpm++2m and ddim: 0 = deterministic, 1 = DDPM-like noise (diffusion)"),
     "truncation": (float, "truncation psi (StyleGAN)"),

@@ -246,9 +246,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------------ generators
     "gen.title": ("Generators", "Генераторы"),
     "gen.intro": ("The same request — “draw new digits” — answered by every generative model trained so far. "
-                  "Diffusion needs several network passes per image (20 with DPM-Solver++, 1,000 with the book's DDPM); a GAN needs one.",
+                  "Diffusion needs several network passes per image (15 with DPM-Solver++, 1,000 with the book's DDPM); a GAN needs one.",
                   "Одна и та же просьба — «нарисуй новые цифры» — и ответы всех уже обученных генеративных моделей. "
-                  "Диффузии нужно несколько проходов сети на изображение (20 с DPM-Solver++, 1 000 у DDPM из учебника); GAN — один."),
+                  "Диффузии нужно несколько проходов сети на изображение (15 с DPM-Solver++, 1 000 у DDPM из учебника); GAN — один."),
     "gen.n": ("Images per model", "Изображений на модель"),
     "gen.steps": ("Sampler steps (diffusion)", "Шаги сэмплера (диффузия)"),
     "gen.steps_help": ("the network passes per image; the book's DDPM takes 1,000",

@@ -20,7 +20,7 @@ from genlab.errors import GenlabError
 from genlab.utils.runtime import single_thread_pool
 
 SAMPLERS = ("ddpm", "ddim", "dpm++2m")
-DEFAULT_STEPS = {"ddim": 50, "dpm++2m": 20}  # ddpm: all T steps
+DEFAULT_STEPS = {"ddim": 50, "dpm++2m": 15}  # ddpm: all T steps
 MIN_CHUNK = 16  # images per worker, at least, when a network call is split across threads
 PREDICTIONS = ("eps", "v")
 

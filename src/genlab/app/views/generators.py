@@ -27,7 +27,7 @@ if not runs:
 c1, c2, c3 = st.columns(3)
 n = c1.slider(t("gen.n"), 4, 64, 16, key="gen-n")
 seed = c2.number_input(t("common.seed"), 0, 2**31 - 1, 0, key="gen-seed")
-steps = c3.slider(t("gen.steps"), 2, 200, 20, key="gen-steps", disabled="ddpm" not in runs, help=t("gen.steps_help"))
+steps = c3.slider(t("gen.steps"), 2, 200, 15, key="gen-steps", disabled="ddpm" not in runs, help=t("gen.steps_help"))
 
 if st.button(t("common.generate"), type="primary", key="gen-go"):
     results = {}
