@@ -8,7 +8,14 @@ import torch.nn.functional as F
 
 from genlab.errors import GenlabError
 from genlab.gans.losses import get_loss, r1_penalty
-from genlab.gans.nets import BookDiscriminator, BookGenerator, ConvDiscriminator, ConvGenerator, minibatch_stddev, upsampling_plan
+from genlab.gans.nets import (
+    BookDiscriminator,
+    BookGenerator,
+    ConvDiscriminator,
+    ConvGenerator,
+    minibatch_stddev,
+    upsampling_plan,
+)
 from genlab.gans.strokes import stroke_thickness, thin_bold_split
 
 
@@ -99,3 +106,28 @@ def test_thin_and_bold_domains_are_disjoint_and_differ_in_thickness():
     assert tb > ta + 0.8
     dilated = F.max_pool2d(x[a], 3, stride=1, padding=1)
     assert stroke_thickness(dilated).mean() > ta + 1
+
+
+def test_diff_augment_moves_and_blanks_digits_and_passes_gradients():
+    from genlab.gans.augment import cutout, diff_augment, parse_policy, translation
+
+    x = -torch.ones(64, 1, 28, 28)  # images in [-1, 1]: a bright 8x8 square on the background
+    x[:, :, 10:18, 10:18] = 1
+    moved = translation(x)
+    assert ((moved > 0).sum((1, 2, 3)) == 64).all()  # a shift of at most 4 px keeps the square whole
+    assert len({tuple(torch.nonzero(m[0] > 0)[0].tolist()) for m in moved}) > 10  # ... at many places
+    blanked = cutout(x)
+    assert (blanked >= -1).all() and ((blanked > 0).sum((1, 2, 3)) < 64).any()  # holes filled with the background
+    assert set(blanked.unique().tolist()) == {-1.0, 1.0}
+    x.requires_grad_(True)
+    diff_augment(x, parse_policy("translation,cutout")).sum().backward()
+    assert x.grad.abs().sum() > 0  # the generator learns through the augmentation
+    assert parse_policy("") == [] == parse_policy("none")
+    with pytest.raises(GenlabError, match="unknown augmentation"):
+        parse_policy("translation,colour")
+
+
+def test_extra_conv_blocks_keep_the_shapes():
+    g, d = ConvGenerator(16, 1, 28, width=32, blocks=1), ConvDiscriminator(1, 28, width=32, blocks=1)
+    assert sum(isinstance(m, torch.nn.Conv2d) for m in g.modules()) == 2
+    assert d(g(torch.randn(3, 16))).shape == (3,)

@@ -84,13 +84,14 @@ class AutoencoderRecipe(Recipe):
         out.update(self.extra_metrics(x, y))
         return out
 
-    def sample_metrics(self, n: int) -> dict:
-        """FID (with its floor), precision, recall, coverage (and label accuracy for cvae) of ``n`` samples."""
+    def sample_metrics(self, n: int, **options) -> dict:
+        """FID (with its floor), precision, recall, coverage (and label accuracy for cvae) of ``n`` samples
+        (``options`` go to ``sample``)."""
         from genlab.metrics.quality import sample_quality
 
         g = torch.Generator().manual_seed(self.cfg.seed + 1)
         labels = torch.arange(n) % 10 if self.conditional else None
-        opts = {"label": labels} if self.conditional else {}
+        opts = {"label": labels, **options} if self.conditional else options
         q = sample_quality(self.sample(n, generator=g, **opts).cpu(), labels=labels)
         keys = ("fid", "fid_floor", "precision", "recall", "coverage", "label_acc")
         return {k: float(q[k]) for k in keys if k in q}

@@ -19,6 +19,7 @@ from torch import nn
 from genlab.config import TrainConfig
 from genlab.data.datasets import MNIST_CLASSES
 from genlab.errors import GenlabError
+from genlab.gans.augment import diff_augment, parse_policy
 from genlab.gans.losses import get_loss, r1_penalty
 from genlab.train.optim import ema_update
 from genlab.train.recipe import Recipe
@@ -34,6 +35,9 @@ TUNED = {"loss": "hinge", "lr_d": 4e-4}
 class GANConfig(TrainConfig):
     z_dim: int = 64
     width: int = 128  # channels of the coarsest generator stage / finest discriminator stage
+    d_width: int = 0  # the discriminator's own width (0: width)
+    g_blocks: int = 0  # extra 3x3 conv layers per generator stage (genlab's conv generator)
+    d_blocks: int = 0  # extra 3x3 conv layers per discriminator stage (genlab's conv discriminator)
     loss: str = "ns"  # bce (book) | ns (the same losses as bce) | minimax | hinge | lsgan
     lr: float = 2e-4  # generator learning rate
     lr_d: float = 2e-4  # discriminator learning rate (two time-scale update rule when it differs)
@@ -50,6 +54,7 @@ class GANConfig(TrainConfig):
     collapse_grace: int = 500  # no coverage verdict before this step: a young generator still draws noise
     d_pinned_steps: int = 1500  # D 100% right on every batch this many steps in a row
     spectral_norm: bool = True  # spectral normalisation in genlab's conv discriminator
+    augment: str = ""  # DiffAugment policy for every image D sees, e.g. "translation,cutout" (see gans/augment.py)
 
 
 def is_digit_data(data) -> bool:
@@ -79,6 +84,7 @@ class GANRecipe(Recipe):
     def build(self):
         cfg = self.cfg
         self.loss = get_loss(cfg.loss)
+        self.augment = parse_policy(cfg.augment)
         if len(cfg.betas) != 2:
             raise GenlabError(f"betas needs two numbers (e.g. 0.5,0.999), got {cfg.betas}")
         g, d = (m.to(self.device) for m in self.make_nets())
@@ -114,12 +120,13 @@ class GANRecipe(Recipe):
         set_requires_grad(D, True)
         use_r1 = cfg.r1_gamma > 0 and step % cfg.r1_every == 0
         real.requires_grad_(use_r1)
+        aug = lambda images: diff_augment(images, self.augment)  # noqa: E731  (D sees real and fake through the same transformations)
         aux = self.aux_weight > 0 and y is not None
         if aux:  # D's auxiliary classifier learns the classes on real images only
-            s_real, c_real = D(real, y, with_logits=True)
+            s_real, c_real = D(aug(real), y, with_logits=True)
         else:
-            s_real = D(real, y)
-        s_fake = D(fake.detach(), y)
+            s_real = D(aug(real), y)
+        s_fake = D(aug(fake.detach()), y)
         d_loss = self.loss.d(s_real, s_fake)
         if aux:
             d_loss = d_loss + self.aux_weight * F.cross_entropy(c_real, y)
@@ -130,10 +137,10 @@ class GANRecipe(Recipe):
 
         set_requires_grad(D, False)  # G's step needs gradients through D, not for D's weights
         if aux:  # ... and G is rewarded when that classifier reads the asked class in its images
-            s_gen, c_gen = D(fake, y, with_logits=True)
+            s_gen, c_gen = D(aug(fake), y, with_logits=True)
             g_loss = self.loss.g(s_gen) + self.aux_weight * F.cross_entropy(c_gen, y)
         else:
-            g_loss = self.loss.g(D(fake, y))
+            g_loss = self.loss.g(D(aug(fake), y))
         self.optimize("g", g_loss)
         if "g_ema" in self.nets:
             ema_update(self.nets["g_ema"], G, cfg.ema_decay, step)

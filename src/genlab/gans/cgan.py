@@ -5,8 +5,8 @@ shift in every batch norm); the discriminator is a projection discriminator (Miy
 2018): score = psi(phi(x)) + <embed(y), phi(x)>, so it judges whether an image is a real example
 *of that class*. With ``aux_weight`` > 0 it also has an auxiliary classifier on phi(x) (AC-GAN,
 Odena et al. 2017), trained on real images only, whose cross-entropy on generated images joins
-the generator's loss: the projection alone left 13% of the quick preset's samples read as
-another digit (mostly 2/5/8 -> 3 and 9 -> 7). ``genlab sample RUN --label K`` draws
+the generator's loss: with the projection alone, more samples are read as another digit (often
+2/5/8 as 3 and 9 as 7). ``genlab sample RUN --label K`` draws
 digit K; ``evaluate()`` adds ``label_acc``, how often the evaluator reads K in samples asked
 for K.
 """

@@ -46,6 +46,6 @@ class DCGANRecipe(GANRecipe):
         if cfg.arch == "book":
             return BookGenerator(cfg.z_dim, cfg.channels, cfg.image_size), BookDiscriminator(cfg.channels, cfg.image_size)
         if cfg.arch == "conv":
-            return (ConvGenerator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.width),
-                    ConvDiscriminator(cfg.channels, cfg.image_size, cfg.width, spectral=cfg.spectral_norm))
+            return (ConvGenerator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.width, blocks=cfg.g_blocks),
+                    ConvDiscriminator(cfg.channels, cfg.image_size, cfg.d_width or cfg.width, spectral=cfg.spectral_norm, blocks=cfg.d_blocks))
         raise GenlabError(f"unknown dcgan arch '{cfg.arch}'; choose one of: {', '.join(ARCHS)}")

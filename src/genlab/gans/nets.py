@@ -112,10 +112,12 @@ class ClassBatchNorm2d(nn.Module):
 class ConvGenerator(nn.Module):
     """z (+ label embedding) -> Linear -> width x base x base, BN, ReLU -> [ConvTranspose(4, stride 2), BN, ReLU]
     halving the channels at every doubling -> a last ConvTranspose to the image, Tanh (the classic DCGAN).
-    With ``class_bn`` (conditional networks) every BN also takes a per-class scale and shift."""
+    ``blocks`` adds that many [Conv(3), BN, ReLU] layers at every stage below the image resolution
+    (more depth where it is cheap). With ``class_bn`` (conditional networks) every BN also takes a
+    per-class scale and shift."""
 
     def __init__(self, z_dim: int = 64, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, embed_dim: int = 32,
-                 class_bn: bool = False):
+                 class_bn: bool = False, blocks: int = 0):
         super().__init__()
         self.base, n = upsampling_plan(size)
         widths = stage_widths(width, n - 1)
@@ -123,9 +125,13 @@ class ConvGenerator(nn.Module):
         self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
         self.fc = nn.Linear(z_dim + (embed_dim if num_classes else 0), widths[0] * self.base**2, bias=False)
         norm = (lambda c: ClassBatchNorm2d(c, num_classes)) if class_bn and num_classes else nn.BatchNorm2d
-        layers: list[nn.Module] = [norm(widths[0]), nn.ReLU()]
+
+        def refine(c: int) -> list[nn.Module]:
+            return [m for _ in range(blocks) for m in (nn.Conv2d(c, c, 3, padding=1, bias=False), norm(c), nn.ReLU())]
+
+        layers: list[nn.Module] = [norm(widths[0]), nn.ReLU(), *refine(widths[0])]
         for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, bias=False), norm(b), nn.ReLU()]
+            layers += [nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, bias=False), norm(b), nn.ReLU(), *refine(b)]
         self.net = nn.Sequential(*layers, nn.ConvTranspose2d(widths[-1], channels, 4, stride=2, padding=1), nn.Tanh())
 
     def forward(self, z, y=None):
@@ -153,10 +159,11 @@ def minibatch_stddev(h: torch.Tensor, group: int) -> torch.Tensor:
 
 class ConvDiscriminator(nn.Module):
     """[Conv(4, stride 2), LeakyReLU(0.2)] doubling the channels up to ``width`` -> flatten -> Linear,
-    spectral-normalised; with ``num_classes`` a projection term <embed(y), features> joins the score."""
+    spectral-normalised; ``blocks`` adds that many [Conv(3), LeakyReLU] layers after every downsampling;
+    with ``num_classes`` a projection term <embed(y), features> joins the score."""
 
     def __init__(self, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, spectral: bool = True,
-                 classifier: bool = False, mbstd_group: int = 0):
+                 classifier: bool = False, mbstd_group: int = 0, blocks: int = 0):
         super().__init__()
         _, n = upsampling_plan(size)
         widths = stage_widths(width, n - 1)[::-1]
@@ -164,6 +171,7 @@ class ConvDiscriminator(nn.Module):
         layers: list[nn.Module] = []
         for a, b in zip((channels, *widths[:-1]), widths):
             layers += [sn(nn.Conv2d(a, b, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
+            layers += [m for _ in range(blocks) for m in (sn(nn.Conv2d(b, b, 3, padding=1)), nn.LeakyReLU(0.2))]
         self.features = nn.Sequential(*layers, nn.Flatten())
         self.mbstd_group = mbstd_group
         flat = measured_size(self.features, channels, size)

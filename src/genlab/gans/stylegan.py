@@ -31,10 +31,8 @@ from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, stage_widths, upsampling_plan
 
 TRUNCATION_SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
-# TUNED (hinge, TTUR) with mixing_prob 0.5 beats the paper's non-saturating loss, equal rates and
-# mixing_prob 0.9 at equal CPU time, in FID and in digits covered (bench/bench_gan.py --contender
-# sg=stylegan:quick:...). Without the minibatch-stddev feature (mbstd_group) the quick preset
-# collapses onto a few digits; with it, it covers nearly all ten. Figures: bench/README.md.
+# The quick and full presets use genlab's tuned GAN training (hinge loss, TTUR), mixing_prob 0.5 and the
+# minibatch-stddev discriminator; bench/bench_gan.py and bench/README.md compare them with the paper's settings.
 
 
 @dataclass
@@ -42,7 +40,7 @@ class StyleGANConfig(GANConfig):
     width: int = 64
     w_dim: int = 64
     mapping_layers: int = 4
-    mixing_prob: float = 0.5  # 0.9 (the paper's) learns more slowly at this scale
+    mixing_prob: float = 0.5  # the paper's 0.9 learns more slowly at this scale
     mbstd_group: int = 0  # > 0: minibatch standard deviation layer in D over groups of this many images
     mapping_lr_mult: float = 1.0  # the mapping network learns at lr * this (the paper: 0.01)
     w_avg_beta: float = 0.995  # w_avg <- w_avg + (1 - beta) * (mean w - w_avg) each training step
