@@ -107,6 +107,21 @@ def test_build_refuses_an_unknown_name_and_the_size_budget(tmp_path, tiny_data, 
     assert load_manifest(tmp_path)["models"] == {}
 
 
+def test_the_build_spec_covers_the_studio_and_fits_the_budget():
+    """Every model a studio page trains is in the zoo; every entry's command is valid, its check kind
+    known, its aliases real nets; and the zoo's weights fit the budget at the entries' presets."""
+    from genlab.app.trainer import STUDIO_MODELS
+    from genlab.zoo.checks import KINDS
+
+    assert set(STUDIO_MODELS) <= set(zbuild.BUILD_SPEC)
+    total = 0
+    for name, spec in zbuild.BUILD_SPEC.items():
+        assert spec.check["kind"] in KINDS, name
+        assert spec.command().startswith(f"genlab train {spec.model} --preset {spec.preset} --seed {spec.seed}")
+        total += zbuild.estimated_bytes(spec)  # builds the recipe: the preset, overrides and aliases must fit it
+    assert total <= genlab.zoo.MAX_TOTAL_BYTES
+
+
 # ----------------------------------------------------------------------------- resolve and load
 def test_pretrained_name_resolves_for_load_run_and_from_pretrained(use_zoo):
     from genlab.train.engine import load_run

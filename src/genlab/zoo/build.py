@@ -88,6 +88,17 @@ def tolerance(check: dict, reference: float) -> float:
     return max(float(check.get("abs", 0.0)), float(check.get("rel", 0.0)) * abs(float(reference)))
 
 
+def estimated_bytes(spec: ZooSpec) -> int:
+    """Tensor bytes of the nets ``spec`` would store (an untrained model of its preset: the sizes do not change)."""
+    from genlab.registry import get_recipe
+    from genlab.train.engine import build_config
+    from genlab.zoo.weights import nbytes, strip
+
+    recipe_cls = get_recipe(spec.model)
+    recipe = recipe_cls(build_config(recipe_cls, spec.preset, {**spec.overrides, "seed": spec.seed}), "cpu")
+    return nbytes(strip(recipe.state(), spec.aliases, spec.half)[0])
+
+
 # ----------------------------------------------------------------------------- provenance
 def git_commit() -> tuple[str, bool | None]:
     """(HEAD commit, whether src/ has no uncommitted changes) of the checkout genlab runs from."""
