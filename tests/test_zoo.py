@@ -88,6 +88,7 @@ def test_build_writes_a_minimal_run_folder_and_a_full_manifest_entry(zoo, tiny_d
     weights = run / "checkpoints" / e["file"]
     assert e["bytes"] == weights.stat().st_size
     assert e["sha256"] == genlab.zoo.manifest.file_sha256(weights)
+    assert e["sidecar_sha256"] == genlab.zoo.manifest.file_sha256(weights.with_suffix(".json"))
     assert e["check"]["kind"] == "reconstruction" and e["check"]["tolerance"] > 0
     sidecar = json.loads(weights.with_suffix(".json").read_text())
     assert sidecar["inference_only"] and sidecar["dtype"] == e["dtype"] == "float16"
@@ -150,6 +151,13 @@ def test_a_corrupted_byte_is_a_clear_error(zoo, tmp_path, cli):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     line = r.stderr.strip()
     assert line.count("\n") == 0 and "damaged" in line and "sha256" in line and "reinstall" in line and "genlab pretrained build" in line
+    sidecar = weights.with_suffix(".json")
+    sidecar.write_text(sidecar.read_text().replace('"step": 30', '"step": 31'))
+    weights.write_bytes((weights_dir(zoo) / NAME / "checkpoints" / weights.name).read_bytes())
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("GENLAB_ZOO", str(root))
+        with pytest.raises(GenlabError, match="sidecar .* is damaged"):
+            resolve("pretrained:" + NAME)
     weights.unlink()
     with pytest.MonkeyPatch.context() as m:
         m.setenv("GENLAB_ZOO", str(root))

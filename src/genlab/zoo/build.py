@@ -153,7 +153,8 @@ def _write_weights(folder: Path, name: str, spec: ZooSpec, run: Path, state: dic
     st = stem.with_suffix(".safetensors")
     from genlab.zoo.manifest import file_sha256
 
-    return {"file": st.name, "sha256": file_sha256(st), "bytes": st.stat().st_size, **how}
+    return {"file": st.name, "sha256": file_sha256(st), "bytes": st.stat().st_size,
+            "sidecar_sha256": file_sha256(stem.with_suffix(".json")), **how}
 
 
 def _zoo_bytes(manifest: dict, root: Path, skip: str) -> int:

@@ -107,6 +107,13 @@ def verify(name: str, root=None) -> Path:
         raise GenlabError(f"the weights of pretrained model '{name}' are missing ({weights}); {how}") from None
     if st.st_size != e["bytes"] or not _verified(str(weights), st.st_size, st.st_mtime_ns, e["sha256"]):
         raise GenlabError(f"the weights of pretrained model '{name}' are damaged ({weights}: sha256 does not match the manifest); {how}")
+    sidecar = weights.with_suffix(".json")
+    try:
+        sst = sidecar.stat()
+    except FileNotFoundError:
+        raise GenlabError(f"the checkpoint sidecar of pretrained model '{name}' is missing ({sidecar}); {how}") from None
+    if "sidecar_sha256" in e and not _verified(str(sidecar), sst.st_size, sst.st_mtime_ns, e["sidecar_sha256"]):
+        raise GenlabError(f"the checkpoint sidecar of pretrained model '{name}' is damaged ({sidecar}: sha256 does not match the manifest); {how}")
     if not (run / "config.yaml").is_file():
         raise GenlabError(f"pretrained model '{name}' has no config.yaml in {run}; {how}")
     return run
