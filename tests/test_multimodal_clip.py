@@ -92,6 +92,25 @@ def test_clip_learns_zero_shot_retrieval_and_attributes(run):
 
 
 @pytest.mark.slow
+def test_clip_learns_russian_class_names_and_which_texts_name_a_digit(run):
+    """Bilingual captions: Russian class names classify held-out digits; digit-less prompts are refused."""
+    from genlab.multimodal.captions import RU_NUMERALS
+    from genlab.multimodal.zeroshot import accuracy
+
+    recipe, _, _ = load_run(run)
+    d = embedded_mnist()
+    assert accuracy(recipe.classify(d.x_test, RU_NUMERALS), d.y_test) >= 0.75  # chance: 0.1
+    assert accuracy(recipe.classify(d.x_test, ["нолик", "единичка", "двойка", "тройка", "четвёрка", "пятёрка", "шестёрка",
+                                               "семёрка", "восьмёрка", "девятка"], ["{}"]), d.y_test) >= 0.6
+    ev = json.loads((run / "eval.json").read_text())
+    assert ev["zero_shot_acc_ru"] >= 0.75 and ev["prompt_check_digitless_rejected"] >= 0.8, ev
+    report = recipe.drawable(["жирная семёрка", "нарисуй тройку", "the digit 4", "a bold nine", "a cat", "банан", "a red sports car"])
+    assert [r["ok"] for r in report] == [True] * 4 + [False] * 3, report
+    assert [r["digit"] for r in report[:4]] == [7, 3, 4, 9]
+    assert report[5]["unknown_words"] == ["банан"]
+
+
+@pytest.mark.slow
 def test_loaded_run_keeps_its_tokenizer_and_classifies(run):
     recipe, _, _ = load_run(run)
     assert recipe.tokenizer.to_json() == CLIPRecipe(recipe.cfg).tokenizer.to_json()
@@ -123,6 +142,11 @@ def test_classify_cli(run, tmp_path, cli):
     assert len(preds) == 23 and set(preds[0]["probs"]) == set(d.classes)
     labels = [d.classes[int(y)] for y in d.y_test[[0, 100, 200]]] + [d.classes[int(y)] for y in d.y_test[::50]]
     assert sum(p["label"] == t for p, t in zip(preds, labels)) >= 18
+    ru = cli("classify", run, batch, "--classes", "ноль,один,два,три,четыре,пять,шесть,семь,восемь,девять", "--json")
+    assert ru.returncode == 0, ru.stderr
+    names = "ноль,один,два,три,четыре,пять,шесть,семь,восемь,девять".split(",")
+    ru_preds = [p["label"] for p in json.loads(ru.stdout)["predictions"]]
+    assert sum(p == names[int(y)] for p, y in zip(ru_preds, d.y_test[::50])) >= 14
     plain = cli("classify", run, files[0], "--classes", "cat,dog,seven")  # any class names; plain ranked output
     assert plain.returncode == 0 and plain.stdout.startswith(f"{files[0]}: ") and plain.stdout.count(",") == 2, plain.stderr
     for bad in (["--template", "no placeholder"], ["--classes", "one"]):

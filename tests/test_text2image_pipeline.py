@@ -37,12 +37,13 @@ def t2i(run):
 
 
 def test_bad_prompts_get_one_line_messages():
-    for bad, msg in [("", "empty"), ("   \n", "empty"), ("a" * 1001, "1,001 characters"), ("семь жирная", "no Latin"),
+    for bad, msg in [("", "empty"), ("   \n", "empty"), ("a" * 1001, "1,001 characters"), ("!!! ?", "no letters or digits"),
                      ([], "give one prompt"), (7, "give one prompt"), (["a 7", None], "give one prompt")]:
         with pytest.raises(GenlabError, match=msg):
             check_prompts(bad)
     assert check_prompts("  a  bold\t7 ") == ["a bold 7"]
     assert check_prompts(["ein fettes 7", "a thin 2"]) == ["ein fettes 7", "a thin 2"]  # unknown words still encode
+    assert check_prompts("жирная  семёрка") == ["жирная семёрка"]  # Cyrillic is a prompt language
 
 
 def test_text_unet_is_conditioned_and_guided():
@@ -112,7 +113,7 @@ def test_generate_cli_caps_huge_n_finds_the_newest_run_and_rejects_bad_input(run
     assert main(["generate", "a 3", "--n", "2000", "--out", str(out), "--json"]) == 0
     captured = capsys.readouterr()
     assert "generating 1024" in captured.err and json.loads(captured.out)["shape"] == [1024, 28, 28]
-    for args, msg in [(["", "--out", out], "empty"), (["日本語", "--out", out], "no Latin"), (["a" * 1500, "--out", out], "characters"),
+    for args, msg in [(["", "--out", out], "empty"), (["!?", "--out", out], "no letters or digits"), (["日本語", "--out", out], "names no digit"), (["a" * 1500, "--out", out], "characters"),
                       (["a 7"], "--out"), (["a 7", "--out", out, "--model", tmp_path], "not a genlab run"),
                       (["a 7", "--out", tmp_path / "x.txt"], ".npy")]:
         assert main(["generate", *map(str, args)]) == 2
@@ -158,3 +159,24 @@ def test_clip_run_is_reused_frozen_and_the_run_is_self_contained(tmp_path):
     assert recipe.pipeline()("a 7", n=2).images.shape == (2, 1, 28, 28)
     with pytest.raises(GenlabError, match="does not exist"):  # but training with a missing CLIP run says so
         train("text2image", "quick", {"clip_run": str(clip_run), "steps": 2, "progress": "false"}, out=tmp_path / "t2i-2")
+
+
+@pytest.mark.slow
+def test_prompts_that_name_no_digit_are_refused_with_one_message(t2i, run, tmp_path, capsys):
+    from genlab.cli import main
+    from genlab.pipelines.text2image import UndrawablePrompt
+
+    for prompt, unknown in [("a cat", ["cat"]), ("Красивый закат над океаном", ["красивый", "закат", "над", "океаном"])]:
+        with pytest.raises(UndrawablePrompt, match="names no digit this model can draw") as e:
+            t2i(prompt, n=2)
+        assert e.value.unknown_words == unknown and "0-9" in str(e.value) and "\n" not in str(e.value)
+        assert all(w in str(e.value) for w in unknown)
+    with pytest.raises(GenlabError, match="'a cat' names no digit"):  # one bad prompt refuses the whole call
+        t2i(["a bold 7", "a cat"], n=2)
+    report = t2i.understands(["жирная семёрка", "a bold seven", "нарисуй тройку", "a cat"])
+    assert [r["ok"] for r in report] == [True, True, True, False] and [r["digit"] for r in report[:3]] == [7, 7, 3]
+    out = tmp_path / "x.npy"
+    assert main(["generate", "красивый закат над океаном", "--out", str(out), "--model", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("genlab: error: ") and err.count("\n") == 1 and "закат" in err and not out.exists()
+    assert main(["generate", "жирная семёрка", "--n", "2", "--out", str(out), "--model", str(run)]) == 0 and out.exists()

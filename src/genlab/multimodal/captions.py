@@ -263,11 +263,12 @@ class CaptionGenerator:
     """Random captions for (label, attribute levels); ``p_attr`` is the chance to mention each attribute.
 
     ``languages``: the caption languages, each caption's drawn uniformly ("ru" only for the ten
-    digits); ``noise``: the chance of each roughening (request words, filler, a typo, punctuation).
+    digits); ``noise``: the chance of each roughening (request words, filler, a typo, punctuation);
+    ``typo_names``: whether a typo may hit the digit's name itself ("sevn").
     """
 
     def __init__(self, class_words: list[str] | None = None, p_attr: float = 0.5, p_numeral: float = 0.5,
-                 languages: tuple[str, ...] = LANGUAGES, noise: float = 0.25):
+                 languages: tuple[str, ...] = LANGUAGES, noise: float = 0.25, typo_names: bool = True):
         self.words = list(class_words or MNIST_CLASSES)
         digits = self.words == MNIST_CLASSES
         self.numerals = [str(i) for i in range(10)] if digits else self.words
@@ -276,7 +277,9 @@ class CaptionGenerator:
         unknown = set(self.languages) - set(LANGUAGES)
         if unknown:
             raise ValueError(f"unknown caption language {sorted(unknown)[0]!r}; choose from {', '.join(LANGUAGES)}")
-        self._names = {w.lower() for w in self.words} | set(RU_NUMERALS) | {n for ns in RU_NOUNS for n, _ in ns}
+        self.typo_names = typo_names
+        self._names = {w.lower() for w in self.words} | set(RU_NUMERALS) | {"нуль"}
+        self._names |= {f for ns in RU_NOUNS for n, g in ns for f in ru_noun(n, g).values()}
 
     # -- one caption ---------------------------------------------------------------------
     def caption(self, label: int, levels: dict[str, int], rng: np.random.Generator, p_attr: float | None = None,
@@ -347,7 +350,7 @@ class CaptionGenerator:
             w = "".join(_pick(rng, cons) + _pick(rng, vows) for _ in range(rng.integers(1, 5)))
             if rng.random() < 0.5:
                 w += _pick(rng, cons)
-            if w not in self._names and len(w) > 1:
+            if len(w) > 1 and not any(n in w for n in self._names if len(n) >= 3):
                 return w
 
     def _typo(self, word: str, rng: np.random.Generator, lang: str) -> str:
@@ -373,7 +376,7 @@ class CaptionGenerator:
                 extra = self.pseudo_word(rng, lang) if rng.random() < 0.5 else _pick(rng, FILLER[lang])
                 words.insert(int(rng.integers(len(words) + 1)), extra)
         if rng.random() < p / 2:
-            long = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+            long = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha() and (self.typo_names or w.lower() not in self._names)]
             if long:
                 i = _pick(rng, long)
                 words[i] = self._typo(words[i], rng, lang)

@@ -63,8 +63,10 @@ def register(sub) -> None:
                        description="Zero-shot classify images (files or .npy batches) with a CLIP run and text prompts.")
     c.add_argument("run", metavar="RUN")
     c.add_argument("inputs", metavar="IMAGE", nargs="+", help="image files (PNG/JPEG) or .npy arrays of images")
-    c.add_argument("--classes", help="comma-separated class names (default: zero,one,...,nine)")
-    c.add_argument("--template", action="append", help="prompt template with {} for the class (repeatable; default: an ensemble)")
+    c.add_argument("--classes", help="comma-separated class names in English or Russian (default: zero,one,...,nine; "
+                                     "e.g. ноль,один,два,три,четыре,пять,шесть,семь,восемь,девять)")
+    c.add_argument("--template", action="append", help="prompt template with {} for the class (repeatable; default: an ensemble "
+                                                       "in the language of the class names, e.g. 'цифра {}' for Russian ones)")
     c.add_argument("--top", type=positive_int, default=3, help="probabilities shown per image")
     c.add_argument("--json", action="store_true", help='print {"predictions": [{"label", "probs"}, ...]} in input order')
     c.add_argument("--device", default="cpu")

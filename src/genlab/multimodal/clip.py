@@ -12,16 +12,20 @@ the way people type (request words, filler and made-up words, typos). A quarter 
 again that name no digit ("a bold zumek", "нарисуй цифру") join the batch as wrong answers
 for every image, so the text encoder learns what naming a digit looks like.
 
-Whether a prompt names a digit is the encoder's own call: :meth:`CLIPRecipe.drawable` compares
-the prompt's embedding with the embeddings of plain prompts for each class ("the digit seven",
-"цифра семь", "семёрка") and accepts it when the best cosine similarity clears a threshold
-calibrated on generated captions against generated digit-less texts (never on user prompts).
+Whether a prompt names a digit is the model's own call: :meth:`CLIPRecipe.drawable` takes the
+cosine similarity of the prompt's embedding to the nearest class centre of the training images'
+embeddings (where the digits lie in the joint space) and accepts the prompt when it clears a
+threshold calibrated on generated captions against generated digit-less texts (never on user
+prompts). Training pushed the digit-less texts away from every image, so this separates them
+better than comparing the prompt with the classes' plain prompts ("цифра семь"), whose cosine
+or best-vs-runner-up margin also drops for captions that merely stack attributes.
 With ``text_tower="minilm"`` (LiT) a frozen pretrained sentence encoder replaces the text
 Transformer and only a projection on top of it is trained.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from dataclasses import dataclass
@@ -206,7 +210,7 @@ class CLIPRecipe(Recipe):
         if len(self.tokenizer) > cfg.vocab_size:
             raise GenlabError(f"the captions need {len(self.tokenizer)} tokens but vocab_size={cfg.vocab_size}; raise vocab_size")
         self._thresholds = None
-        self._calibration = None
+        self._calibration = self._centres = None
         image = ImageEncoder(cfg.channels, cfg.image_widths, cfg.embed_dim, cfg.book_stem)
         if cfg.text_tower == "minilm":
             self.sentence_tower = SentenceTower()
@@ -224,7 +228,7 @@ class CLIPRecipe(Recipe):
     def load_extra_state(self, state):
         if "tokenizer" in state:
             self.tokenizer = Tokenizer.from_json(state["tokenizer"])
-        self._calibration = None
+        self._calibration = self._centres = None
 
     @property
     def thresholds(self):
@@ -253,6 +257,7 @@ class CLIPRecipe(Recipe):
 
     def train_step(self, batch, step):
         x, y = batch
+        self._calibration = self._centres = None  # they follow the weights
         rng = np.random.default_rng([self.cfg.seed, step])
         texts = self.captions(x, y, rng)
         texts += self.captioner.negatives(int(round(self.cfg.negatives * len(x))), rng)
@@ -283,26 +288,34 @@ class CLIPRecipe(Recipe):
         return float(self.nets["clip"].scale().detach())
 
     # -- does a prompt name a digit? ------------------------------------------------------------
-    @torch.no_grad()
-    def class_embeddings(self) -> torch.Tensor:
-        """(classes, D): each class's plain prompts in every caption language, ensembled."""
-        prompts = [self.captioner.class_prompts(k) for k in range(len(self.captioner.words))]
-        return zs.class_embeddings(self.encode_text, prompts)
+    def class_centres(self) -> torch.Tensor:
+        """(classes, D): the normalised mean embedding of each class's training images; computed once per weights."""
+        if self._centres is None:
+            data = self.load_data()
+            img, y = self.encode_images(data.x_train), data.y_train
+            centres = [img[y == k].mean(0) if (y == k).any() else torch.zeros(img.shape[1]) for k in range(len(data.classes))]
+            self._centres = F.normalize(torch.stack(centres), dim=-1)
+        return self._centres
 
     def digit_scores(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(best cosine similarity to a class's prompts, that class) for every text."""
-        sims = self.encode_text(list(texts)) @ self.class_embeddings().T
-        best = sims.max(1)
+        """(cosine similarity to the nearest class centre, that class) for every text."""
+        best = (self.encode_text(list(texts)) @ self.class_centres().T).max(1)
         return best.values, best.indices
 
     def calibration(self, n: int = 1000) -> dict:
         """The threshold on :meth:`digit_scores` that best separates generated captions from
-        generated digit-less texts (balanced accuracy), with both accuracies; computed once per weights."""
+        generated digit-less texts (balanced accuracy), with both accuracies; computed once per weights.
+
+        The captions are roughened as in training except that no typo hits the digit's name: a
+        misspelt name is a word the model may not know, and saying so is the honest answer.
+        """
         if self._calibration is None:
             rng = np.random.default_rng(12345)
             labels = rng.integers(len(self.captioner.words), size=n)
             levels = {a: rng.integers(3, size=n) for a in ("thickness", "slant", "size")}
-            pos = self.digit_scores(self.captioner.captions(labels, levels, rng))[0].numpy()
+            captioner = copy.copy(self.captioner)
+            captioner.typo_names = False
+            pos = self.digit_scores(captioner.captions(labels, levels, rng))[0].numpy()
             neg = self.digit_scores(self.captioner.negatives(n, rng))[0].numpy()
             cuts = np.unique(np.concatenate([pos, neg]))
             acc = [((pos >= c).mean() + (neg < c).mean()) / 2 for c in cuts]

@@ -123,7 +123,7 @@ def register(sub) -> None:
     si.set_defaults(func=cmd_search_index)
     sq = ss.add_parser("query", help="top-k images for a text (or --image FILE)")
     sq.add_argument("index", metavar="PATH")
-    sq.add_argument("text", nargs="?", help="what to look for, e.g. \"a bold seven\"")
+    sq.add_argument("text", nargs="?", help="what to look for, in English or Russian, e.g. \"a bold seven\" or \"жирная семёрка\"")
     sq.add_argument("--image", metavar="FILE", help="find images similar to this one")
     sq.add_argument("-k", type=positive_int, default=5, help="number of results")
     sq.add_argument("--model", metavar="RUN", help="the run that built the index, if it moved")
