@@ -243,6 +243,33 @@ def test_float16_is_refused_when_it_moves_the_metric(tmp_path, tiny_data, monkey
     assert e["dtype"] == "float32" and e["check"]["value"] == e["check"]["value_float32_run"]
 
 
+def test_the_samples_check_scores_seeded_samples_with_the_digits_they_were_asked_for(monkeypatch):
+    """What the FID / match checks hand to sample_quality: seeded images, and for a conditional
+    model the digits 0..9 in turn, chunk after chunk (no evaluator network needed here)."""
+    import genlab.metrics.quality as quality
+
+    class Fake:
+        def train_mode(self, on):
+            pass
+
+        def sample(self, k, generator=None):
+            return torch.rand(k, 1, 28, 28, generator=generator)
+
+    seen = {}
+
+    def fake_quality(x, labels=None):
+        seen["x"], seen["labels"] = x, labels
+        return {"fid": float(x.mean()), "label_acc": 0.5}
+
+    monkeypatch.setattr(quality, "sample_quality", fake_quality)
+    check = {"kind": "samples", "metric": "fid", "n": 25, "seed": 3, "chunk": 10, "labels": True}
+    value = measure(Fake(), check)
+    assert seen["x"].shape == (25, 1, 28, 28) and value == float(seen["x"].mean())
+    assert seen["labels"].tolist() == [*range(10), *range(10), *range(5)]
+    assert measure(Fake(), check) == value  # seeded
+    assert measure(Fake(), {**check, "labels": False, "metric": "label_acc"}) == 0.5 and seen["labels"] is None
+
+
 # ----------------------------------------------------------------------------- the shipped zoo
 SHIPPED = sorted(load_manifest(PACKAGE_ZOO)["models"])
 

@@ -3,8 +3,8 @@
 Every kind reuses the model's own evaluation code or genlab's metrics; a check is a dict
 (stored in the manifest) with ``kind`` and its parameters:
 
-- ``samples``: ``n`` images from ``recipe.sample`` (seeded; digits cycling 0..9 when ``labels``)
-  scored by :func:`genlab.metrics.quality.sample_quality`; ``metric`` is ``fid`` or
+- ``samples``: ``n`` images from ``recipe.sample`` (seeded; a conditional model, ``labels``, draws
+  the digits 0..9 in turn) scored by :func:`genlab.metrics.quality.sample_quality`; ``metric`` is ``fid`` or
   ``label_acc`` (for text2image: the share of "a handwritten {digit}" images read as that digit);
 - ``episodes``: mean return of ``n`` greedy episodes (``recipe.evaluate_options``);
 - ``fewshot``: accuracy (percent) over ``episodes`` held-out ``ways``-way ``shots``-shot episodes
@@ -72,14 +72,11 @@ def _samples(recipe, check: dict) -> float:
 
     n = int(check["n"])
     g = torch.Generator().manual_seed(int(check.get("seed", 0)))
-    labels = torch.arange(n) % 10 if check.get("labels") else None
-
-    def draw(k, y):
-        return recipe.sample(k, generator=g, **({"label": y} if y is not None else {})).cpu()
-
     with torch.no_grad():
-        x = torch.cat(list(in_chunks(draw, n, int(check.get("chunk", 250)), labels)))
-    return float(sample_quality(x, labels=labels)[check["metric"]])
+        chunks = list(in_chunks(lambda k, _: recipe.sample(k, generator=g).cpu(), n, int(check.get("chunk", 250))))
+    # a conditional model's sample(k) without a label draws the digits 0, 1, ..., 9, 0, ... in turn
+    labels = torch.cat([torch.arange(len(c)) % 10 for c in chunks]) if check.get("labels") else None
+    return float(sample_quality(torch.cat(chunks), labels=labels)[check["metric"]])
 
 
 def within(value: float, reference: float, tolerance: float) -> bool:
