@@ -28,7 +28,7 @@ STEPS = 30
 def tiny_spec(data: Path, half: bool = True) -> ZooSpec:
     """A 64-unit AE on a small non-digit dataset: trains in a second, no evaluator network needed."""
     return ZooSpec("ae", {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05}, half=half,
-                   overrides={"data": str(data), "hidden": "64", "latent_dim": "8", "batch_size": "32", "eval_samples": "0"},
+                   overrides={"data": str(data), "arch": "mlp", "hidden": "64", "latent_dim": "8", "batch_size": "32", "eval_samples": "0"},
                    headline=("recon_mse", "psnr"))
 
 
@@ -76,7 +76,7 @@ def test_build_writes_a_minimal_run_folder_and_a_full_manifest_entry(zoo, tiny_d
     run = weights_dir(zoo) / NAME
     files = sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file())
     assert files == ["checkpoints/step_0000030.json", "checkpoints/step_0000030.safetensors", "config.yaml", "pretrained.json"]
-    assert e["command"] == (f"genlab train ae --preset quick --seed 0 --steps {STEPS} --set data={tiny_data} --set hidden=64 "
+    assert e["command"] == (f"genlab train ae --preset quick --seed 0 --steps {STEPS} --set data={tiny_data} --set arch=mlp --set hidden=64 "
                             "--set latent_dim=8 --set batch_size=32 --set eval_samples=0")
     assert (e["model"], e["preset"], e["seed"], e["steps"]) == ("ae", "quick", 0, STEPS)
     assert "quick" in e["preset_note"]
@@ -100,9 +100,17 @@ def test_build_writes_a_minimal_run_folder_and_a_full_manifest_entry(zoo, tiny_d
 def test_build_refuses_an_unknown_name_and_the_size_budget(tmp_path, tiny_data, monkeypatch):
     with pytest.raises(GenlabError, match="no zoo model 'nope'"):
         zbuild.build(["nope"], root=tmp_path)
-    monkeypatch.setattr(zbuild, "MAX_TOTAL_BYTES", 1000)
-    with pytest.raises(GenlabError, match="over its 0 MB budget"):
-        zbuild.build([NAME], root=tmp_path, steps=2, specs={NAME: tiny_spec(tiny_data)}, log=lambda s: None)
+    est = zbuild.estimated_bytes(tiny_spec(tiny_data))
+    assert est < 400_000  # float16 weights of a 784-64-8 MLP autoencoder
+    monkeypatch.setattr(zbuild, "MAX_TOTAL_BYTES", est // 2)
+    logged = []
+    with pytest.raises(GenlabError, match=r"to at least [\d.]+ MB, over its 0 MB budget"):
+        zbuild.build([NAME], root=tmp_path, steps=2, specs={NAME: tiny_spec(tiny_data)}, log=logged.append)
+    assert logged == []  # refused before training
+    monkeypatch.setattr(zbuild, "MAX_TOTAL_BYTES", est + 100)  # the estimate fits, the file (header, extra state) does not
+    with pytest.raises(GenlabError, match=r"to [\d.]+ MB, over its 0 MB budget"):
+        zbuild.build([NAME], root=tmp_path, steps=2, specs={NAME: tiny_spec(tiny_data)}, log=logged.append)
+    assert logged and "genlab train ae" in logged[0]
     assert not (weights_dir(tmp_path) / NAME).exists()
     assert list(weights_dir(tmp_path).iterdir()) == []
     assert load_manifest(tmp_path)["models"] == {}
@@ -187,13 +195,13 @@ def test_a_pretrained_folder_is_read_only(use_zoo, tmp_path, cli):
     from genlab.metrics.report import write_report
     from genlab.train.engine import train
 
-    for args in (["--out", "pretrained:" + NAME, "--resume"], ["--out", "pretrained:" + NAME],
-                 ["--out", str(weights_dir(use_zoo) / NAME), "--resume"]):
-        r = cli("train", "ae", "--steps", "1", *args)
-        assert r.returncode == 2 and "read-only" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    r = cli("train", "ae", "--steps", "1", "--out", "pretrained:" + NAME, "--resume")
+    assert r.returncode == 2 and "read-only" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0
+    for out, resume in (("pretrained:" + NAME, False), (weights_dir(use_zoo) / NAME, True), (weights_dir(use_zoo) / NAME, False)):
+        with pytest.raises(GenlabError, match="read-only"):
+            train("ae", overrides={"steps": 1}, out=out, resume=resume)
     assert not Path("pretrained:" + NAME).exists()
-    with pytest.raises(GenlabError, match="read-only"):
-        train("ae", overrides={"steps": 1}, out=weights_dir(use_zoo) / NAME)
     with pytest.raises(GenlabError, match=r"read-only.*--out DIR"):
         write_report("pretrained:" + NAME)
     r = cli("import", "ae", tmp_path / "w.safetensors", "--out", "pretrained:" + NAME)
@@ -280,7 +288,8 @@ def test_shipped_model_measures_what_its_manifest_says(name):
     """Every shipped model: its sha256, then its cheap metric re-measured within the stated tolerance.
     With no model shipped: the manifest is well-formed and no weights lie outside it."""
     doc = load_manifest(PACKAGE_ZOO)
-    folders = sorted(p.name for p in weights_dir(PACKAGE_ZOO).iterdir() if p.is_dir()) if weights_dir(PACKAGE_ZOO).is_dir() else []
+    wd = weights_dir(PACKAGE_ZOO)
+    folders = sorted(p.name for p in wd.iterdir() if p.is_dir() and not p.name.startswith(".")) if wd.is_dir() else []
     assert set(folders) <= set(doc["models"]), f"weights without a manifest entry: {set(folders) - set(doc['models'])}"
     assert sum(e["bytes"] for e in doc["models"].values()) <= genlab.zoo.MAX_TOTAL_BYTES
     if name is None:

@@ -162,46 +162,54 @@ def _zoo_bytes(manifest: dict, root: Path, skip: str) -> int:
     return sum(e.get("bytes", 0) for n, e in manifest["models"].items() if n != skip and (wd / n).is_dir())
 
 
-def build_one(name: str, spec: ZooSpec, root: Path, steps: int | None = None, log: Callable[[str], None] = print) -> dict:
-    """Train, strip, verify and install zoo model ``name`` into the zoo at ``root``; returns its manifest entry."""
+def _check_budget(name: str, total: int, qualifier: str = "") -> None:
+    if total > MAX_TOTAL_BYTES:
+        raise GenlabError(f"zoo model '{name}' would bring the zoo's weights to {qualifier}{total / 1e6:.1f} MB, over its "
+                          f"{MAX_TOTAL_BYTES / 1e6:.0f} MB budget; use a smaller preset, store it in float16 (half=True), or drop another model")
+
+
+def _train_and_store(name: str, spec: ZooSpec, overrides: dict, staging: Path, log):
+    """Train in a temporary run, write the inference-only weights into ``staging`` (float16 when the check
+    allows) and measure them: (file facts, value, float32 run's value, tolerance, eval.json, checkpoint meta)."""
     from genlab.train.checkpoint import list_checkpoints, load_checkpoint
     from genlab.train.engine import load_run, train
 
-    overrides = {**spec.overrides, "seed": spec.seed, "progress": "false", "tensorboard": "false"}
-    if steps is not None:
-        overrides["steps"] = steps
-    command = spec.command(steps)
-    log(f"[{name}] {command}")
-    wd = weights_dir(root)
-    wd.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"genlab-zoo-{name}-") as tmp:
         run = Path(tmp) / "run"
         store = train(spec.model, spec.preset, overrides, out=run)
         ev = store.read_eval() or {}
         state, meta = load_checkpoint(list_checkpoints(store.ckpt_dir)[0])
-        recipe, _, _ = load_run(run)
-        reference = measure(recipe, spec.check)
+        reference = measure(load_run(run)[0], spec.check)
         tol = tolerance(spec.check, reference)
         log(f"[{name}] {describe(spec.check)}: {reference:.6g} (float32 run; tolerance {tol:.3g})")
-        staging = wd / f".{name}.staging"
-        facts, value = None, None
         for half in ((True, False) if spec.half else (False,)):
             facts = _write_weights(staging, name, spec, run, state["recipe"], meta, half)
             value = measure(load_run(staging)[0], spec.check)
             if within(value, reference, tol / 2):
-                break
+                return facts, value, reference, tol, ev, meta
             if half:
                 log(f"[{name}] float16 moves the check to {value:.6g} (more than half the tolerance); storing float32")
-            else:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise GenlabError(f"zoo model '{name}': the inference-only weights measure {value:.6g}, the trained run {reference:.6g} "
-                                  f"(tolerance {tol:.3g}); fix its aliases in BUILD_SPEC")
-    manifest = load_manifest(root)
-    total = _zoo_bytes(manifest, root, skip=name) + facts["bytes"]
-    if total > MAX_TOTAL_BYTES:
+    raise GenlabError(f"zoo model '{name}': the inference-only weights measure {value:.6g}, the trained run {reference:.6g} "
+                      f"(tolerance {tol:.3g}); fix its aliases in BUILD_SPEC")
+
+
+def build_one(name: str, spec: ZooSpec, root: Path, steps: int | None = None, log: Callable[[str], None] = print) -> dict:
+    """Train, strip, verify and install zoo model ``name`` into the zoo at ``root``; returns its manifest entry."""
+    overrides = {**spec.overrides, "seed": spec.seed, "progress": "false", "tensorboard": "false"}
+    if steps is not None:
+        overrides["steps"] = steps
+    command = spec.command(steps)
+    _check_budget(name, _zoo_bytes(load_manifest(root), root, skip=name) + estimated_bytes(spec), "at least ")  # before training
+    log(f"[{name}] {command}")
+    wd = weights_dir(root)
+    wd.mkdir(parents=True, exist_ok=True)
+    staging = wd / f".{name}.staging"
+    try:
+        facts, value, reference, tol, ev, meta = _train_and_store(name, spec, overrides, staging, log)
+        _check_budget(name, _zoo_bytes(load_manifest(root), root, skip=name) + facts["bytes"])
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        raise GenlabError(f"zoo model '{name}' ({facts['bytes'] / 1e6:.1f} MB) would bring the zoo to {total / 1e6:.1f} MB, over its "
-                          f"{MAX_TOTAL_BYTES / 1e6:.0f} MB budget; store it in float16, use a smaller preset, or drop another model")
+        raise
     commit, clean = git_commit()
     metrics = {k: v for k, v in ev.items() if isinstance(v, (int, float, bool)) and k not in ("train_cpu_s", "eval_cpu_s")}
     entry = {
