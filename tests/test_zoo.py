@@ -226,6 +226,21 @@ def test_list_and_show(use_zoo, cli):
     assert r.returncode == 0 and f"ok   {NAME}" in r.stdout, r.stdout + r.stderr
 
 
+def test_check_fails_when_the_model_no_longer_measures_its_manifest_value(zoo, tmp_path, monkeypatch):
+    root = copy_zoo(zoo, tmp_path / "zoo")
+    doc = load_manifest(root)
+    c = doc["models"][NAME]["check"]
+    c["value"] += 3 * c["tolerance"]
+    genlab.zoo.manifest.save_manifest(doc, root)
+    r = zbuild.check_one(NAME, root)
+    assert not r["ok"] and r["reference"] == c["value"]
+    monkeypatch.setenv("GENLAB_ZOO", str(root))
+    from genlab.zoo.cli import cmd_check
+
+    with pytest.raises(GenlabError, match=f"1 of 1 pretrained model.* failed the check: {NAME}"):
+        cmd_check(type("Args", (), {"names": []})())
+
+
 def test_empty_zoo_lists_nothing(tmp_path, cli):
     r = cli("pretrained", "list", env={"GENLAB_ZOO": str(tmp_path)})
     assert r.returncode == 0 and "no pretrained models" in r.stdout
