@@ -9,7 +9,7 @@ is the latent mixture fitted after training (``sampler=gmm``) reports its sample
 as ``prior_*``, those of samples from the N(0, I) prior; at checkpoints before the end the
 mixture is fitted to the codes of that moment, as training's end would. ``recon_fid`` scores
 the reconstructions of the held-out digits: what the decoder can draw at best. ``cpu_s``
-counts training and the mixture fit, not the scoring. ``--betas`` also compares the
+counts training (and, at the last checkpoint, the mixture fit), not the scoring. ``--betas`` also compares the
 disentanglement indicator of the latent traversal across beta values.
 
     python -m bench vae                                  # the default contenders below
@@ -49,9 +49,9 @@ def score_vae(recipe, data) -> dict:
         recipe.fit_sampler()
         print(f"  (mixture fitted in {time.process_time() - t0:.1f} CPU-s)", flush=True)
     m = recipe.evaluate(data)
+    x = recipe.sample(1000, generator=torch.Generator().manual_seed(recipe.cfg.seed + 1))
     if "gmm" in recipe.nets:
         recipe.nets["gmm"].fitted.zero_()  # refitted at the next checkpoint
-    x = recipe.sample(1000, generator=torch.Generator().manual_seed(recipe.cfg.seed + 1))
     keep = ("elbo", "iwae_bound", "fid", "fid_floor", "precision", "recall", "coverage", "prior_fid", "prior_precision", "prior_recall", "active_dims")
     return {**{k: m[k] for k in keep if k in m}, "recon_fid": sample_quality(recipe.reconstruct(data.x_test).cpu())["fid"], **class_balance(x)}
 
