@@ -22,7 +22,7 @@ from genlab.errors import GenlabError
 from genlab.gans.augment import diff_augment, parse_policy
 from genlab.gans.losses import get_loss, r1_penalty
 from genlab.train.optim import ema_update
-from genlab.train.recipe import Recipe
+from genlab.train.recipe import Recipe, in_chunks
 
 COVERAGE_SEED = 424242  # the fixed noise batch whose class coverage is tracked during training
 EVAL_SEED = 777
@@ -194,7 +194,7 @@ class GANRecipe(Recipe):
         """``n`` samples (and their labels for conditional models) from a seeded generator."""
         g = torch.Generator().manual_seed(seed)
         labels = self.sample_labels(n)
-        xs = [self.images(min(chunk, n - i), None if labels is None else labels[i : i + chunk], g) for i in range(0, n, chunk)]
+        xs = list(in_chunks(lambda k, y: self.images(k, y, g), n, chunk, labels))
         return torch.cat(xs), (labels.cpu() if labels is not None else None)
 
     # -- watching and scoring ----------------------------------------------------------------

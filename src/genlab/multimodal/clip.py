@@ -375,7 +375,7 @@ class CLIPRecipe(Recipe):
         import matplotlib.pyplot as plt
 
         from genlab.utils.images import make_grid
-        from genlab.utils.io import atomic_path
+        from genlab.utils.io import save_figure
 
         x = self.load_data().x_test
         img = self.encode_images(x)
@@ -387,8 +387,4 @@ class CLIPRecipe(Recipe):
             ax.set_title(q, fontsize=9, loc="left")
             ax.axis("off")
         fig.tight_layout()
-        path = store.plots_dir / "text_to_image.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, store.plots_dir / "text_to_image.png")]
