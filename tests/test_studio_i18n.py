@@ -204,6 +204,7 @@ def test_every_page_in_russian_in_an_empty_runs_folder(name, tmp_path, monkeypat
 
     for k, v in environment(tmp_path, train=False).items():
         monkeypatch.setenv(k, v)
+    monkeypatch.setenv("GENLAB_ZOO", str(tmp_path / "no-zoo"))  # no pretrained models either
     at = AppTest.from_file(str(APP / "studio.py"), default_timeout=120)
     at.query_params["lang"] = "ru"
     at.run()

@@ -257,6 +257,7 @@ def test_runs_page_lists_compares_and_shows_pictures(runs):
 def test_every_page_explains_what_is_missing_in_an_empty_runs_folder(tmp_path, monkeypatch):
     for k, v in environment(tmp_path, train=False).items():
         monkeypatch.setenv(k, v)
+    monkeypatch.setenv("GENLAB_ZOO", str(tmp_path / "no-zoo"))  # no pretrained models either
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -434,3 +435,71 @@ def test_zero_shot_classifies_a_digit_drawn_on_the_canvas_in_chromium(studio, ch
     pg.get_by_role("button", name="Classify").click()
     pg.get_by_text("Prediction").wait_for(timeout=60_000)
     assert not pg.get_by_text("Sorry").count()
+
+
+# ----------------------------------------------------------------------------- the pretrained models
+#: page -> (catalogue key of the button to press or None, English text that shows the page's result)
+ZOO_PAGES = {
+    "text_to_image": ("common.generate", "images for “a bold 3”"),
+    "search": ("search.go", t("search.top", "en", n=8)),
+    "zero_shot": ("common.classify", t("zs.prediction", "en")),
+    "latent": (None, "decoded at t"),
+    "generators": ("common.generate", re.compile(r"— \d+ ms")),
+    "diffusion": ("dif.go", "after step"),
+    "rl": ("rl.play", "return "),
+    "fewshot": ("fs.go", t("fs.correct", "en")),
+}
+PAGE_SECONDS = 15  # what a first visitor waits at most for a page's result
+
+
+@pytest.fixture
+def zoo_studio(tmp_path):
+    """`genlab studio` as a new user starts it: an empty runs folder, an empty cache, the shipped zoo."""
+    from genlab.zoo.manifest import available
+
+    if not available():
+        pytest.fail("the package ships no pretrained model (build them with 'genlab pretrained build')")
+    port = free_port()
+    env = {**os.environ, "GENLAB_CACHE": str(tmp_path / "cache")}
+    env.pop("GENLAB_ZOO", None)
+    proc = subprocess.Popen([sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(tmp_path / "runs")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                raise AssertionError(f"the studio did not start: {proc.stdout.read().decode()[-2000:]}") from None
+            time.sleep(0.3)
+    yield url, tmp_path / "runs"
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)
+
+
+def test_every_page_answers_from_the_pretrained_models_on_a_fresh_machine(zoo_studio, chromium):
+    """A new user's studio: nothing trained, nothing cached. Every page shows its result within
+    PAGE_SECONDS of being opened, from the pretrained models, and no training starts."""
+    url, runs = zoo_studio
+    pg = chromium
+    pg.goto(url, timeout=60_000)
+    prompt = pg.get_by_label(t("t2i.prompt", "en"), exact=True).and_(pg.get_by_role("textbox"))
+    prompt.wait_for(timeout=PAGE_SECONDS * 1000)
+    prompt.fill("a bold 3")
+    prompt.press("Enter")
+    for name, (button, result) in ZOO_PAGES.items():
+        t0 = time.time()
+        if name != "text_to_image":
+            pg.get_by_role("link", name=t(f"nav.{name}", "en")).click()
+            pg.get_by_role("heading", name=t(f"nav.{name}", "en")).wait_for(timeout=PAGE_SECONDS * 1000)
+        pg.wait_for_timeout(500)  # the page's first run settles before its button is pressed
+        if button is not None:
+            pg.get_by_role("button", name=t(button, "en")).first.click()
+        pg.get_by_text(result).first.wait_for(timeout=PAGE_SECONDS * 1000)
+        pg.wait_for_function("() => [...document.images].some(i => i.complete && i.naturalWidth >= 28)", timeout=PAGE_SECONDS * 1000)
+        body = pg.inner_text("body")
+        assert "genlab train" not in body and "Traceback" not in body, (name, body[:500])
+        assert time.time() - t0 < PAGE_SECONDS + 1, f"{name}: {time.time() - t0:.1f} s"
+    assert not [p for p in runs.glob("studio-*")], "nothing is trained when the zoo has every model"

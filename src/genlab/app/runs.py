@@ -1,5 +1,6 @@
 """Runs as the studio sees them: which model a run folder holds, whether its training finished,
-and how far a training in progress has got (from its config.yaml and metrics.jsonl)."""
+how far a training in progress has got (from its config.yaml, status.json and metrics.jsonl), and
+the pretrained models shipped with genlab (genlab.zoo), which every page can use from the start."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from genlab.config import load_config_yaml
 from genlab.errors import GenlabError
 from genlab.train.checkpoint import list_checkpoints
-from genlab.train.runstore import RunStore, list_runs
+from genlab.train.runstore import RunStore, list_runs, run_status
 
 
 def run_model(run: Path) -> str | None:
@@ -21,8 +22,42 @@ def run_model(run: Path) -> str | None:
 
 
 def is_finished(run: Path) -> bool:
-    """The engine writes the loss plot last, after the final checkpoint, evaluation and figures."""
-    return (Path(run) / "plots" / "metrics.png").is_file()
+    """The engine's status.json says "done" (a pretrained model is finished by definition; a run
+    without status.json counts as finished once the engine's last picture, the loss plot, is there)."""
+    from genlab.zoo.manifest import is_pretrained
+
+    run = Path(run)
+    if is_pretrained(run):
+        return True
+    status = run_status(run)
+    if status is not None:
+        return status.get("stage") == "done"
+    return (run / "plots" / "metrics.png").is_file()
+
+
+def zoo_runs(models) -> list[Path]:
+    """The run folders of the pretrained models of ``models`` shipped with genlab, in ``models``
+    order, each checked against the zoo's manifest (sha256; once per process). A damaged one is
+    left out with a note on stderr, and the page falls back to the user's runs or the trainer."""
+    import sys
+
+    from genlab.zoo.manifest import available, verify
+
+    have, out = set(available()), []
+    for m in models:
+        if m in have:
+            try:
+                out.append(verify(m))
+            except GenlabError as e:
+                print(f"genlab studio: {e}", file=sys.stderr)
+    return out
+
+
+def run_label(run: Path) -> str:
+    """How a run is named in the pages: its folder name, or pretrained:NAME for a zoo model."""
+    from genlab.zoo.manifest import PREFIX, is_pretrained
+
+    return f"{PREFIX}{Path(run).name}" if is_pretrained(run) else Path(run).name
 
 
 def all_runs(root: Path) -> list[tuple[Path, str]]:
@@ -36,10 +71,11 @@ def all_runs(root: Path) -> list[tuple[Path, str]]:
 
 
 def finished_runs(root: Path, models) -> list[Path]:
-    """Finished runs of any of ``models`` under ``root``: the first model's runs first, newest first."""
+    """Finished runs of any of ``models``: the user's under ``root`` first (the first model's runs
+    first, newest first), then the pretrained models shipped with genlab."""
     models = [models] if isinstance(models, str) else list(models)
     found = [(models.index(m), r) for r, m in all_runs(root) if m in models and is_finished(r)]
-    return [r for _, r in sorted(found, key=lambda t: t[0])]  # stable: newest first within a model
+    return [r for _, r in sorted(found, key=lambda t: t[0])] + zoo_runs(models)  # stable: newest first within a model
 
 
 def progress(run: Path) -> dict:

@@ -1,7 +1,9 @@
 """The background trainer: the studio's missing models, trained with their quick presets.
 
-On start the studio calls :func:`ensure_trainer`. When some model it needs has no finished run in
-the runs folder, it starts one supervisor process (``python -m genlab.app.trainer --runs DIR``)
+The pages use the user's finished runs first and otherwise the pretrained models shipped with
+genlab (genlab.zoo), so with the zoo installed nothing needs training. On start the studio calls
+:func:`ensure_trainer`. When some model it needs has neither a finished run in the runs folder nor
+a pretrained model, it starts one supervisor process (``python -m genlab.app.trainer --runs DIR``)
 that trains the missing models ONE AT A TIME, in :data:`STUDIO_MODELS` order, each with
 
     python -m genlab train MODEL --preset quick --out RUNS/studio-MODEL [--resume]

@@ -118,14 +118,15 @@ def load(run: Path):
 
 
 def pick_run(models, key: str, label: str | None = None) -> Path | None:
-    """A finished run of one of ``models`` (the user picks when there are several); None after a message."""
+    """A finished run of one of ``models``: the user's own runs first, then genlab's pretrained
+    model (the user picks when there are several); None after a message."""
     found = runs_mod.finished_runs(settings().runs, models)
     if not found:
         waiting_message(models)
         return None
     if len(found) == 1:
         return found[0]
-    return st.selectbox(label or t("common.run"), found, format_func=lambda p: p.name, key=key)
+    return st.selectbox(label or t("common.run"), found, format_func=runs_mod.run_label, key=key)
 
 
 # ----------------------------------------------------------------------------- errors and pictures
