@@ -101,8 +101,6 @@ LAYERS = {
     "genlab.metrics": 2, "genlab.train": 2,
     # the rest of the zoo builds, checks and loads models through the engine and the metrics
     "genlab.zoo": 2,
-    # the model zoo: run folders resolve `pretrained:NAME` through it, and it trains through genlab.train
-    "genlab.zoo": 2,
     # model families, each with its own `cli.py` of family commands
     "genlab.autoencoders": 3, "genlab.gans": 3, "genlab.diffusion": 3, "genlab.rl": 3, "genlab.fewshot": 3,
     "genlab.multimodal": 3,
