@@ -64,7 +64,7 @@ def compare_betas(betas: str) -> None:
     for beta in betas.split(","):
         holder = {}
 
-        def score(recipe, data):
+        def score(recipe, data, holder=holder):  # called within this iteration
             holder["recipe"] = recipe
             return {}
 
