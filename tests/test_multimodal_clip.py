@@ -76,7 +76,7 @@ def test_same_seed_same_numbers():
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("clip") / "run"
-    train("clip", "quick", {**SMALL, "steps": 240}, out=out)
+    train("clip", "quick", {**SMALL, "steps": 360}, out=out)  # bilingual captions: half as many per language
     return out
 
 
@@ -104,10 +104,14 @@ def test_clip_learns_russian_class_names_and_which_texts_name_a_digit(run):
                                                "семёрка", "восьмёрка", "девятка"], ["{}"]), d.y_test) >= 0.6
     ev = json.loads((run / "eval.json").read_text())
     assert ev["zero_shot_acc_ru"] >= 0.75 and ev["prompt_check_digitless_rejected"] >= 0.8, ev
-    report = recipe.drawable(["жирная семёрка", "нарисуй тройку", "the digit 4", "a bold nine", "a cat", "банан", "a red sports car"])
-    assert [r["ok"] for r in report] == [True] * 4 + [False] * 3, report
-    assert [r["digit"] for r in report[:4]] == [7, 3, 4, 9]
-    assert report[5]["unknown_words"] == ["банан"]
+    digits = [f"the digit {w}" for w in d.classes] + [f"a bold {w}" for w in d.classes] + [f"цифра {w}" for w in RU_NUMERALS]
+    report = recipe.drawable(digits)
+    assert np.mean([r["ok"] for r in report]) >= 0.75, report  # calibrated to accept ~95% of captions
+    assert np.mean([r["digit"] == i % 10 for i, r in enumerate(report)]) >= 0.9, report
+    nothing = ["a cat", "банан", "a red sports car", "красивый закат над океаном", "the sound of rain", "кошка на диване"]
+    report = recipe.drawable(nothing)
+    assert sum(not r["ok"] for r in report) >= 5, report
+    assert report[1]["unknown_words"] == ["банан"]
 
 
 @pytest.mark.slow
