@@ -101,7 +101,7 @@ def register(sub) -> None:
     g.add_argument("--n", type=positive_int, default=16, help="images per prompt (default 16)")
     g.add_argument("--out", help="output .npy file (uint8, ink bright on dark)")
     g.add_argument("--png", help="also write a grid of (up to 256) images as PNG")
-    g.add_argument("--model", metavar="RUN_DIR", help="text2image run (default: the newest under ./runs or $GENLAB_RUNS)")
+    g.add_argument("--model", metavar="RUN_DIR", help="text2image run or pretrained:text2image (default: the newest under ./runs or $GENLAB_RUNS, else the pretrained model)")
     g.add_argument("--backend", choices=["vae-gan", "diffusion"], default="vae-gan")
     g.add_argument("--candidates", type=positive_int, default=1, metavar="K", help="draw K candidates per image and keep the best by CLIP similarity")
     g.add_argument("--seed", type=int, default=0)

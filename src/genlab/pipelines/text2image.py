@@ -508,7 +508,8 @@ class TextToImage:
 
 
 def newest_run(root=None):
-    """The most recently modified text2image run under ``root`` (default ./runs or $GENLAB_RUNS)."""
+    """The most recently modified text2image run under ``root`` (default ./runs or $GENLAB_RUNS), else
+    the pretrained text2image model shipped with genlab."""
     from genlab.config import load_config_yaml
     from genlab.train.runstore import default_runs_dir, list_runs
 
@@ -521,5 +522,9 @@ def newest_run(root=None):
     root = root or default_runs_dir()
     runs = [r for r in list_runs(root) if model_of(r) == Text2ImageRecipe.name]
     if not runs:
+        from genlab.zoo.manifest import available, verify
+
+        if Text2ImageRecipe.name in available():  # the pretrained model shipped with genlab
+            return verify(Text2ImageRecipe.name)
         raise GenlabError(f"no text2image run under {root}; train one with 'genlab train text2image' or pass --model RUN_DIR")
     return runs[-1]
