@@ -374,7 +374,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 LIBRARY_ERRORS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^the prompt is empty"), "err.prompt_empty"),
     (re.compile(r"^the prompt is (?P<n>[\d,]+) characters long; keep it under (?P<limit>[\d,]+)"), "err.prompt_long"),
-    (re.compile(r"^the prompt (?P<prompt>.+) has no Latin letters or digits"), "err.prompt_letters"),
+    (re.compile(r"^the prompt (?P<prompt>.+) has no (?:Latin )?letters or digits"), "err.prompt_letters"),
     (re.compile(r"^the prompt (?P<prompt>.+?) names no digit this model can draw(; words it does not know: (?P<words>.+?))?\. It draws"),
      "err.undrawable"),
     (re.compile(r"^(?P<name>.+) is empty; give a PNG or JPEG image$"), "err.empty_file"),
