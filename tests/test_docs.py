@@ -154,6 +154,14 @@ def test_the_comparison_catches_a_changed_number_or_command():
     assert code_blocks(en) != code_blocks(ru.replace("train ae", "train vae"))
 
 
+def test_conditional_sections_follow_the_numbers():
+    mf = load_make_figures()
+    t = "a{{#if x.p}} P {{x.v}}{{else}} N{{/if}}{{#if y}} Y{{/if}}."
+    assert mf.render(t, {"x": {"p": True, "v": 3}}) == ("a P 3.", [])
+    assert mf.render(t, {"x": {"p": False}, "y": 1}) == ("a N Y.", [])
+    assert mf.render(t, {}) == ("a N.", [])  # an absent number counts as false
+
+
 def test_make_figures_runs_one_chapter_end_to_end(tmp_path):
     mf = load_make_figures()
     docs = tmp_path / "docs"
@@ -170,3 +178,33 @@ def test_make_figures_runs_one_chapter_end_to_end(tmp_path):
     assert rc == 0
     again = json.loads((docs / "figures" / "figures.json").read_text())
     assert again["5.1"]["ae"]["recon_mse"] == figures["5.1"]["ae"]["recon_mse"]
+
+
+def test_the_zoo_budget_takes_a_pretrained_model_and_its_manifest_numbers(tmp_path, monkeypatch):
+    """A zoo holding 'ae' (a tiny one, built here): the zoo budget uses pretrained:ae with the
+    manifest's metrics; another configuration of the model (the book preset) is not the zoo's."""
+    import numpy as np
+
+    from genlab.zoo import build as zbuild
+    from genlab.zoo.manifest import entry
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((96, 28, 28)) > 0.8).astype(np.float32)
+    np.savez(tmp_path / "blobs.npz", x_train=x[:64], y_train=np.zeros(64, int), x_test=x[64:], y_test=np.zeros(32, int))
+    spec = zbuild.ZooSpec("ae", {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05},
+                          overrides={"data": str(tmp_path / "blobs.npz"), "arch": "mlp", "hidden": "32", "latent_dim": "4",
+                                     "batch_size": "16", "eval_samples": "0"})
+    zbuild.build(["ae"], root=tmp_path / "zoo", steps=5, specs={"ae": spec}, log=lambda s: None)
+    monkeypatch.setenv("GENLAB_ZOO", str(tmp_path / "zoo"))
+    mf = load_make_figures()
+    c = mf.Chapter("5.1", "zoo", tmp_path / "runs", tmp_path / "docs")
+    assert c.train("ae", "ae") == "pretrained:ae" and c.pretrained("ae")
+    e = entry("ae")
+    assert c.nums["ae"]["recon_mse"] == e["metrics"]["recon_mse"] and c.nums["ae"]["steps"] == 5
+    assert "pretrained:ae" in c.nums["ae"]["budget_note"] and not (tmp_path / "runs").exists()  # nothing trained
+    assert c.zoo_model("ae", ["--preset", "book"]) is None and c.zoo_model("vae", []) is None
+    assert mf.Chapter("5.1", "small", tmp_path / "runs", tmp_path / "docs").zoo_model("ae", []) is None
+    # a pretrained model's guide shows no training curve (it has none)
+    template = (DOCS / "templates" / "5.1-autoencoders.md").read_text()
+    assert "ae_curves.png" in mf.render(template, {"ae": {"pretrained": False}})[0]
+    assert "ae_curves.png" not in mf.render(template, {"ae": {"pretrained": True}})[0]
