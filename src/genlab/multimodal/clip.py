@@ -43,7 +43,9 @@ from genlab.multimodal.tokenizer import Tokenizer
 from genlab.train.recipe import Recipe
 
 MAX_LOGIT_SCALE = 100.0
-
+#: the balanced accuracy of the prompt check's calibration below which it refuses no prompt
+#: (a quick preset is far above it; an encoder trained a few steps is near 0.5, chance)
+RELIABLE_CHECK = 0.8
 
 @dataclass
 class CLIPConfig(TrainConfig):
@@ -327,11 +329,17 @@ class CLIPRecipe(Recipe):
         return self._calibration
 
     def drawable(self, texts: list[str]) -> list[dict]:
-        """Per text: {"ok", "score", "digit", "unknown_words"}; ok when it names one of the classes."""
-        t = self.calibration()["threshold"]
+        """Per text: {"ok", "score", "digit", "unknown_words"}; ok when it names one of the classes.
+
+        A refusal rests on the encoder's evidence, so it needs a calibration that tells captions
+        from digit-less texts (balanced accuracy at least ``RELIABLE_CHECK``); a barely trained
+        encoder that cannot tell them apart refuses nothing (everything it draws is a guess anyway).
+        """
+        cal = self.calibration()
+        reliable = (cal["captions_accepted"] + cal["digitless_rejected"]) / 2 >= RELIABLE_CHECK
         scores, digits = self.digit_scores(texts)
-        return [{"ok": bool(s >= t), "score": float(s), "digit": int(d), "unknown_words": self.tokenizer.unknown_words(text)}
-                for text, s, d in zip(texts, scores, digits)]
+        return [{"ok": bool(s >= cal["threshold"]) or not reliable, "score": float(s), "digit": int(d),
+                 "unknown_words": self.tokenizer.unknown_words(text)} for text, s, d in zip(texts, scores, digits)]
 
     def classify(self, x: torch.Tensor, classes: list[str], templates: list[str] | None = None) -> torch.Tensor:
         """Zero-shot class probabilities (N, len(classes)) with a prompt ensemble."""
