@@ -59,6 +59,7 @@ def runs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         for k, v in environment(root, train=False).items():
             mp.setenv(k, v)
+        mp.setenv("GENLAB_ZOO", str(root / "no-zoo"))  # the user's runs alone (the zoo has a test of its own)
         yield root
 
 
