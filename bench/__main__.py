@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def available() -> list[str]:
-    return sorted(p.stem[len("bench_"):] for p in Path(__file__).parent.glob("bench_*.py"))
+    return sorted(p.stem[len("bench_") :] for p in Path(__file__).parent.glob("bench_*.py"))
 
 
 def main(argv: list[str]) -> int:

@@ -38,9 +38,20 @@ def book_mlp_ae():
 def conv_net():
     """A ~1M-parameter conv classifier-like net (the issue's reference workload)."""
     return nn.Sequential(
-        nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(128, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 10))
+        nn.Conv2d(1, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(64, 128, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(128, 256, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(256, 256, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(256, 10),
+    )
 
 
 def mse_loss(model, x):
@@ -82,9 +93,14 @@ def mlp_utilisation(peak: float) -> dict:
     model = book_mlp_ae()
     flops = step_flops(model, data[:512], mse_loss)
     prof = train_step_profile(model, data, 512, mse_loss)
-    return {"workload": "book AE MLP 784-512-256-32, batch 512, fp32", "step_ms": prof["total"] * 1e3,
-            "samples_per_s": 512 / prof["total"], "gflop_per_step": flops / 1e9, "mfu": flops / prof["total"] / peak,
-            **{f"{k}_ms": v * 1e3 for k, v in prof.items() if k != "total"}}
+    return {
+        "workload": "book AE MLP 784-512-256-32, batch 512, fp32",
+        "step_ms": prof["total"] * 1e3,
+        "samples_per_s": 512 / prof["total"],
+        "gflop_per_step": flops / 1e9,
+        "mfu": flops / prof["total"] / peak,
+        **{f"{k}_ms": v * 1e3 for k, v in prof.items() if k != "total"},
+    }
 
 
 def conv_variants(peak: float, compile_too: bool) -> list[dict]:
@@ -128,8 +144,24 @@ def conv_variants(peak: float, compile_too: bool) -> list[dict]:
 def ddp_throughput(steps: int = 60) -> list[dict]:
     """genlab train ae (book MLP) for STEPS steps, 1 process vs torchrun 2 processes, same global batch."""
     rows = []
-    common = ["train", "ae", "--steps", str(steps), "--set", "arch=mlp", "--set", "batch_size=256",
-              "--set", "log_every=10", "--set", "ckpt_every=100000", "--set", "tensorboard=false", "--set", "progress=false"]
+    common = [
+        "train",
+        "ae",
+        "--steps",
+        str(steps),
+        "--set",
+        "arch=mlp",
+        "--set",
+        "batch_size=256",
+        "--set",
+        "log_every=10",
+        "--set",
+        "ckpt_every=100000",
+        "--set",
+        "tensorboard=false",
+        "--set",
+        "progress=false",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for procs in (1, 2):
             out = Path(tmp) / f"p{procs}"
@@ -137,7 +169,17 @@ def ddp_throughput(steps: int = 60) -> list[dict]:
             env = dict(os.environ, OMP_NUM_THREADS=threads, GENLAB_THREADS=threads)
             cmd = [sys.executable, "-m", "genlab", *common, "--out", str(out)]
             if procs > 1:
-                cmd = ["torchrun", "--standalone", "--nproc_per_node", str(procs), "-m", "genlab", *common, "--out", str(out)]
+                cmd = [
+                    "torchrun",
+                    "--standalone",
+                    "--nproc_per_node",
+                    str(procs),
+                    "-m",
+                    "genlab",
+                    *common,
+                    "--out",
+                    str(out),
+                ]
             r = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if r.returncode != 0:
                 rows.append({"processes": procs, "error": r.stderr.strip().splitlines()[-1][:120]})
@@ -146,7 +188,9 @@ def ddp_throughput(steps: int = 60) -> list[dict]:
             first, last = rec[0], rec[-1]
             sec = last["elapsed_s"] - first["elapsed_s"]
             n = (last["step"] - first["step"]) * 256
-            rows.append({"processes": procs, "threads_each": int(threads), "samples_per_s": n / sec, "final_loss": last["loss"]})
+            rows.append(
+                {"processes": procs, "threads_each": int(threads), "samples_per_s": n / sec, "final_loss": last["loss"]}
+            )
     return rows
 
 
@@ -155,13 +199,30 @@ def main(argv):
     peak = matmul_peak_flops()
     print(f"threads: {settings}; fp32 matmul peak (best of 1024^3-3072^3): {peak / 1e9:.1f} GFLOP/s")
     mlp = mlp_utilisation(peak)
-    print(table([mlp], ["workload", "step_ms", "samples_per_s", "gflop_per_step", "mfu", "data_ms", "forward_ms", "backward_ms", "optim_ms"]))
+    print(
+        table(
+            [mlp],
+            [
+                "workload",
+                "step_ms",
+                "samples_per_s",
+                "gflop_per_step",
+                "mfu",
+                "data_ms",
+                "forward_ms",
+                "backward_ms",
+                "optim_ms",
+            ],
+        )
+    )
     conv = conv_variants(peak, "--compile" in argv)
     print(table(conv, ["variant", "step_ms", "vs_eager", "first_step_s", "mfu_fp32_peak"]))
     ddp = [] if "--no-ddp" in argv else ddp_throughput()
     if ddp:
         print(table(ddp))
-    path = save_result("core", {"settings": settings, "matmul_peak_gflops": peak / 1e9, "mlp": mlp, "conv": conv, "ddp": ddp})
+    path = save_result(
+        "core", {"settings": settings, "matmul_peak_gflops": peak / 1e9, "mlp": mlp, "conv": conv, "ddp": ddp}
+    )
     print(f"results: {path}")
 
 

@@ -47,8 +47,29 @@ SAMPLERS = {  # name -> sample() options
     "ddim-50 eta=0": {"sampler": "ddim", "steps": 50, "eta": 0.0},
     "ddpm-1000": {"sampler": "ddpm", "steps": 1000},
 }
-SAMPLER_COLS = ["sampler", "evaluations", "precision_dtype", "cpu_s", "fid", "fid_floor", "precision", "recall", "coverage", "label_acc"]
-TABLE_COLS = ["model", "steps", "train_cpu_s", "fid", "recall", "coverage", "samples_per_cpu_s", "loss_std_last", "loss_cv_last"]
+SAMPLER_COLS = [
+    "sampler",
+    "evaluations",
+    "precision_dtype",
+    "cpu_s",
+    "fid",
+    "fid_floor",
+    "precision",
+    "recall",
+    "coverage",
+    "label_acc",
+]
+TABLE_COLS = [
+    "model",
+    "steps",
+    "train_cpu_s",
+    "fid",
+    "recall",
+    "coverage",
+    "samples_per_cpu_s",
+    "loss_std_last",
+    "loss_cv_last",
+]
 
 
 def cpu_seconds(fn):
@@ -63,9 +84,17 @@ def draw(recipe, n: int, seed: int = SEED, chunk: int = 500, label=None, **optio
     batch i uses seed + i, so batches can also be drawn apart (in parallel) and concatenated.
     ``label``: None or a tensor of n labels."""
     with torch.no_grad():
-        return torch.cat([recipe.sample(len(c), torch.Generator().manual_seed(seed + i),
-                                        label=None if label is None else label[c], **options)
-                          for i, c in enumerate(torch.arange(n).split(chunk))]).cpu()
+        return torch.cat(
+            [
+                recipe.sample(
+                    len(c),
+                    torch.Generator().manual_seed(seed + i),
+                    label=None if label is None else label[c],
+                    **options,
+                )
+                for i, c in enumerate(torch.arange(n).split(chunk))
+            ]
+        ).cpu()
 
 
 def sampler_rows(recipe, n: int, skip_ddpm: bool, chunk: int = 500) -> list[dict]:
@@ -78,13 +107,21 @@ def sampler_rows(recipe, n: int, skip_ddpm: bool, chunk: int = 500) -> list[dict
         if skip_ddpm and opts["sampler"] == "ddpm":
             continue
         x, cpu = cpu_seconds(lambda: draw(recipe, n, chunk=chunk, **opts))  # noqa: B023
-        rows.append({"sampler": name, "evaluations": opts["steps"], "precision_dtype": dtype, "cpu_s": cpu, **sample_quality(x)})
+        rows.append(
+            {"sampler": name, "evaluations": opts["steps"], "precision_dtype": dtype, "cpu_s": cpu, **sample_quality(x)}
+        )
         print(f"{name}: FID {rows[-1]['fid']:.2f}, coverage {rows[-1]['coverage']}, {cpu:.0f} CPU-s", flush=True)
     labels = torch.arange(n) % recipe.cfg.num_classes
     x, cpu = cpu_seconds(lambda: draw(recipe, n, chunk=chunk, label=labels))
-    rows.append({"sampler": f"{recipe.cfg.sampler}-{recipe.cfg.sample_steps} guided w={recipe.cfg.guidance:g}",
-                 "evaluations": 2 * recipe.cfg.sample_steps, "precision_dtype": dtype, "cpu_s": cpu,
-                 **sample_quality(x, labels=labels)})
+    rows.append(
+        {
+            "sampler": f"{recipe.cfg.sampler}-{recipe.cfg.sample_steps} guided w={recipe.cfg.guidance:g}",
+            "evaluations": 2 * recipe.cfg.sample_steps,
+            "precision_dtype": dtype,
+            "cpu_s": cpu,
+            **sample_quality(x, labels=labels),
+        }
+    )
     return rows
 
 
@@ -95,7 +132,10 @@ def speed(recipe, threads: int) -> dict:
 
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     dtypes = (False, True) if native_bf16(recipe.device) else (False,)
-    out = {"default_sampler": f"{recipe.cfg.sampler}-{recipe.cfg.sample_steps}", "evaluations_default": recipe.cfg.sample_steps}
+    out = {
+        "default_sampler": f"{recipe.cfg.sampler}-{recipe.cfg.sample_steps}",
+        "evaluations_default": recipe.cfg.sample_steps,
+    }
     for nt in sorted({1, threads}):
         torch.set_num_threads(nt)
         out[f"matmul1024_s_{nt}t"] = timeit(lambda: a @ b, warmup=2, repeat=5)
@@ -112,7 +152,7 @@ def speed(recipe, threads: int) -> dict:
 
 def loss_stability(losses: list[float], last_frac: float = 0.2) -> dict:
     """Std and std/mean of the training loss over the last ``last_frac`` of the steps."""
-    tail = losses[-max(2, int(len(losses) * last_frac)):]
+    tail = losses[-max(2, int(len(losses) * last_frac)) :]
     std = statistics.stdev(tail)
     return {"loss_std_last": std, "loss_cv_last": std / abs(statistics.mean(tail))}
 
@@ -126,8 +166,16 @@ def comparison_row(model: str, budget: float, n: int) -> dict:
     q = sample_quality(draw(recipe, n))
     draw(recipe, 8)  # warm-up
     _, cpu = cpu_seconds(lambda: draw(recipe, 64, seed=1))
-    return {"model": model, "steps": steps, "train_cpu_s": used, "fid": q["fid"], "recall": q["recall"],
-            "coverage": q["coverage"], "samples_per_cpu_s": 64 / cpu, **loss_stability(losses)}
+    return {
+        "model": model,
+        "steps": steps,
+        "train_cpu_s": used,
+        "fid": q["fid"],
+        "recall": q["recall"],
+        "coverage": q["coverage"],
+        "samples_per_cpu_s": 64 / cpu,
+        **loss_stability(losses),
+    }
 
 
 def trained_run(run: Path | None) -> Path:
@@ -145,14 +193,20 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--run", type=Path, help="a trained ddpm run (default: train the quick preset)")
     p.add_argument("--n", type=int, default=500, help="samples per FID (the same for every sampler)")
-    p.add_argument("--budget", type=float, default=240.0, help="training CPU seconds per model in the GAN-vs-diffusion table")
+    p.add_argument(
+        "--budget", type=float, default=240.0, help="training CPU seconds per model in the GAN-vs-diffusion table"
+    )
     p.add_argument("--chunk", type=int, default=500, help="samples per batch (batch i is drawn with seed 2024 + i)")
     p.add_argument("--skip-ddpm", action="store_true", help="leave out the (slow) 1000-step DDPM sampler")
-    p.add_argument("--parts", default="samplers,speed,table", help="comma-separated parts to run: samplers, speed, table")
+    p.add_argument(
+        "--parts", default="samplers,speed,table", help="comma-separated parts to run: samplers, speed, table"
+    )
     a = p.parse_args(argv)
     parts = set(a.parts.split(","))
     if parts - {"samplers", "speed", "table"}:
-        p.error(f"unknown part(s) {', '.join(sorted(parts - {'samplers', 'speed', 'table'}))}; choose from samplers, speed, table")
+        p.error(
+            f"unknown part(s) {', '.join(sorted(parts - {'samplers', 'speed', 'table'}))}; choose from samplers, speed, table"
+        )
     threads = pin_threads()
     result = {"n": a.n, "threads": threads, "parts": sorted(parts)}
     if parts & {"samplers", "speed"}:
@@ -162,8 +216,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"GAN vs diffusion: quick presets, {a.budget:g} training CPU-s each, 1 thread, {a.n} samples", flush=True)
         result["table"] = trows = [comparison_row(m, a.budget, a.n) for m in ("dcgan", "ddpm")]
         print(table(trows, TABLE_COLS))
-    path = save_result("diffusion-" + "-".join(sorted(parts)) if parts != {"samplers", "speed", "table"} else "diffusion",
-                       {**result, "machine": machine()})
+    path = save_result(
+        "diffusion-" + "-".join(sorted(parts)) if parts != {"samplers", "speed", "table"} else "diffusion",
+        {**result, "machine": machine()},
+    )
     print(f"results in {path}")
 
 
@@ -173,14 +229,19 @@ def sampler_and_speed_parts(a, parts: set, threads: dict, result: dict) -> None:
     run = trained_run(a.run)
     recipe, _, _ = load_run(run)
     torch.set_num_threads(1)
-    print(f"threads {threads}; model {run}: {sum(q.numel() for q in recipe.nets['ema'].parameters())} parameters; "
-          f"{a.n} samples per FID, 1 thread", flush=True)
+    print(
+        f"threads {threads}; model {run}: {sum(q.numel() for q in recipe.nets['ema'].parameters())} parameters; "
+        f"{a.n} samples per FID, 1 thread",
+        flush=True,
+    )
     result["run"] = str(run)
     ev = json.loads((run / "eval.json").read_text()) if (run / "eval.json").exists() else {}
     if "fid" in ev:
         ok = ev["fid"] < QUICK_BAR["fid"] and ev["coverage"] >= QUICK_BAR["coverage"]
-        print(f"the run's eval.json: FID {ev['fid']:.1f} (bar < {QUICK_BAR['fid']:g}), coverage {ev['coverage']}/10, "
-              f"guided label accuracy {ev.get('guided_label_acc', float('nan')):.3f} (target >= 0.95): {'met' if ok else 'MISSED'}")
+        print(
+            f"the run's eval.json: FID {ev['fid']:.1f} (bar < {QUICK_BAR['fid']:g}), coverage {ev['coverage']}/10, "
+            f"guided label accuracy {ev.get('guided_label_acc', float('nan')):.3f} (target >= 0.95): {'met' if ok else 'MISSED'}"
+        )
     if "samplers" in parts:
         rows = sampler_rows(recipe, a.n, a.skip_ddpm, a.chunk)
         print(table(rows, SAMPLER_COLS))
@@ -192,20 +253,24 @@ def sampler_and_speed_parts(a, parts: set, threads: dict, result: dict) -> None:
             if default in by and ref in by:
                 ratio = by[default]["fid"] / by[ref]["fid"]
                 result[f"default_vs_{ref.split()[0]}_fid_ratio"] = ratio
-                print(f"default {default} FID {by[default]['fid']:.2f} vs {ref} FID {by[ref]['fid']:.2f}: ratio {ratio:.3f} "
-                      f"(target <= 1.10 against DDIM-50) at {by[ref]['evaluations'] / by[default]['evaluations']:.1f}x fewer "
-                      f"network evaluations")
+                print(
+                    f"default {default} FID {by[default]['fid']:.2f} vs {ref} FID {by[ref]['fid']:.2f}: ratio {ratio:.3f} "
+                    f"(target <= 1.10 against DDIM-50) at {by[ref]['evaluations'] / by[default]['evaluations']:.1f}x fewer "
+                    f"network evaluations"
+                )
     if "speed" not in parts:
         return
     result["speed"] = sp = speed(recipe, threads["threads"])
     nt = threads["threads"]
     dtype = "bf16" if f"sample64_default_bf16_wall_s_{nt}t" in sp else "fp32"
-    print(f"64 digits, default sampler {sp['default_sampler']} ({sp['evaluations_default']} network evaluations per image), "
-          f"{dtype}: {sp[f'sample64_default_{dtype}_wall_s_{nt}t']:.2f} s wall on {nt} threads (target <= 2 s on 2 cores, "
-          f"quiet machine only), {sp[f'sample64_default_{dtype}_cpu_s_1t']:.2f} CPU-s on 1 thread; fp32 "
-          f"{sp[f'sample64_default_fp32_wall_s_{nt}t']:.2f} s; DDIM-50 {dtype} {sp[f'sample64_ddim50_{dtype}_wall_s_{nt}t']:.2f} s; "
-          f"default = {sp[f'sample64_default_{dtype}_wall_s_{nt}t'] / sp[f'matmul1024_s_{nt}t']:.0f} x a 1024^3 matmul "
-          f"({sp[f'matmul1024_s_{nt}t'] * 1e3:.1f} ms) on {nt} threads; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"64 digits, default sampler {sp['default_sampler']} ({sp['evaluations_default']} network evaluations per image), "
+        f"{dtype}: {sp[f'sample64_default_{dtype}_wall_s_{nt}t']:.2f} s wall on {nt} threads (target <= 2 s on 2 cores, "
+        f"quiet machine only), {sp[f'sample64_default_{dtype}_cpu_s_1t']:.2f} CPU-s on 1 thread; fp32 "
+        f"{sp[f'sample64_default_fp32_wall_s_{nt}t']:.2f} s; DDIM-50 {dtype} {sp[f'sample64_ddim50_{dtype}_wall_s_{nt}t']:.2f} s; "
+        f"default = {sp[f'sample64_default_{dtype}_wall_s_{nt}t'] / sp[f'matmul1024_s_{nt}t']:.0f} x a 1024^3 matmul "
+        f"({sp[f'matmul1024_s_{nt}t'] * 1e3:.1f} ms) on {nt} threads; load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

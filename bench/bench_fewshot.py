@@ -41,7 +41,11 @@ def train_run(model: str, preset: str, overrides: dict, out: Path) -> tuple:
     recipe = load_run(store.path)[0]
     loop_s = [r["elapsed_s"] for r in store.read_metrics() if "elapsed_s" in r][-1]
     # train_loop_s: the optimisation steps alone; wall/cpu also hold data loading and the final evaluation
-    return recipe, store, {"train_loop_s": round(loop_s, 1), "train_wall_s": round(wall, 1), "train_cpu_s": round(cpu, 1)}
+    return (
+        recipe,
+        store,
+        {"train_loop_s": round(loop_s, 1), "train_wall_s": round(wall, 1), "train_cpu_s": round(cpu, 1)},
+    )
 
 
 def same_episodes(recipes: dict, ways: int, shots: int, episodes: int) -> list[dict]:
@@ -52,8 +56,15 @@ def same_episodes(recipes: dict, ways: int, shots: int, episodes: int) -> list[d
     for name, r in recipes.items():
         t0 = time.perf_counter()
         acc, ci = mean_ci95(r.episode_accuracy(eps))
-        rows.append({"model": name, "task": f"{ways}-way {shots}-shot", "accuracy": round(acc, 2), "ci95": round(ci, 2),
-                     "eval_s": round(time.perf_counter() - t0, 1)})
+        rows.append(
+            {
+                "model": name,
+                "task": f"{ways}-way {shots}-shot",
+                "accuracy": round(acc, 2),
+                "ci95": round(ci, 2),
+                "eval_s": round(time.perf_counter() - t0, 1),
+            }
+        )
     return rows
 
 
@@ -64,18 +75,31 @@ def main(argv: list[str]) -> None:
     p.add_argument("--episodes", type=int, default=600, help="held-out episodes per evaluation")
     p.add_argument("--runs-dir", help="official one-shot runs (run01..run20), if you have them")
     p.add_argument("--skip", default="", help="comma list of parts to skip: mhd, default, maml, baseline")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override for the default model")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override for the default model",
+    )
     a = p.parse_args(argv)
     threads = pin_threads()
     skip = set(a.skip.split(","))
     root = Path(tempfile.mkdtemp(prefix="bench-fewshot-"))
     fixture = write_omniglot_runs(root / "runs")
-    fixture100 = write_omniglot_runs(root / "runs100", n_runs=100, seed=1)  # the same kind of runs, 5x the items: less noise
+    fixture100 = write_omniglot_runs(
+        root / "runs100", n_runs=100, seed=1
+    )  # the same kind of runs, 5x the items: less noise
     result = {"settings": {**threads, **vars(a)}}
 
     if "mhd" not in skip:  # how hard the fixture is: this baseline gives 38.8% on the official runs
-        row = {"model": "nearest neighbour, modified Hausdorff", "fixture_runs_error": round(mhd_runs_error(fixture)["mean_error"], 2),
-               "fixture100_runs_error": round(mhd_runs_error(fixture100)["mean_error"], 2), "official_published": 38.8}
+        row = {
+            "model": "nearest neighbour, modified Hausdorff",
+            "fixture_runs_error": round(mhd_runs_error(fixture)["mean_error"], 2),
+            "fixture100_runs_error": round(mhd_runs_error(fixture100)["mean_error"], 2),
+            "official_published": 38.8,
+        }
         if a.runs_dir:
             row["official_runs_error"] = round(mhd_runs_error(a.runs_dir)["mean_error"], 2)
         result["mhd_baseline"] = row
@@ -83,16 +107,27 @@ def main(argv: list[str]) -> None:
 
     if "default" not in skip:
         # the full preset trains on every shipped alphabet; here two are held out to score it on
-        over = {"eval_episodes": a.episodes, "holdout": HOLDOUT_ALPHABETS, "eval_every": 250,
-                **({"steps": a.default_steps} if a.default_steps else {}), **parse_set_args(a.overrides)}
+        over = {
+            "eval_episodes": a.episodes,
+            "holdout": HOLDOUT_ALPHABETS,
+            "eval_every": 250,
+            **({"steps": a.default_steps} if a.default_steps else {}),
+            **parse_set_args(a.overrides),
+        }
         recipe, store, times = train_run("protonet", "full", over, root / "protonet-full")
         ev = store.read_eval()
         runs = evaluate_omniglot_runs(recipe, fixture)
-        row = {"model": "protonet (full preset, 2 alphabets held out)", "steps": recipe.cfg.steps, **times,
-               "fixture_runs_error": round(runs["mean_error"], 2),
-               "fixture100_runs_error": round(evaluate_omniglot_runs(recipe, fixture100)["mean_error"], 2),
-               "acc_5way_1shot": round(ev["accuracy_5way_1shot"], 2), "ci95_5way": round(ev["ci95_5way_1shot"], 2),
-               "acc_20way_1shot": round(ev["accuracy_20way_1shot"], 2), "ci95_20way": round(ev["ci95_20way_1shot"], 2)}
+        row = {
+            "model": "protonet (full preset, 2 alphabets held out)",
+            "steps": recipe.cfg.steps,
+            **times,
+            "fixture_runs_error": round(runs["mean_error"], 2),
+            "fixture100_runs_error": round(evaluate_omniglot_runs(recipe, fixture100)["mean_error"], 2),
+            "acc_5way_1shot": round(ev["accuracy_5way_1shot"], 2),
+            "ci95_5way": round(ev["ci95_5way_1shot"], 2),
+            "acc_20way_1shot": round(ev["accuracy_20way_1shot"], 2),
+            "ci95_20way": round(ev["ci95_20way_1shot"], 2),
+        }
         if a.runs_dir:
             row["official_runs_error"] = round(evaluate_omniglot_runs(recipe, a.runs_dir)["mean_error"], 2)
         result["default_model"] = {**row, "per_run": runs["per_run"]}
@@ -114,9 +149,17 @@ def main(argv: list[str]) -> None:
         for model in ("protonet", "finetune"):
             r, _, times = train_run(model, "quick", steps, root / model)
             recipes[model] = r
-            rows.append({"model": model, **times, "fixture_runs_error": round(evaluate_omniglot_runs(r, fixture)["mean_error"], 2)})
+            rows.append(
+                {
+                    "model": model,
+                    **times,
+                    "fixture_runs_error": round(evaluate_omniglot_runs(r, fixture)["mean_error"], 2),
+                }
+            )
         for ways in (5, 20):
-            result[f"protonet_vs_finetune_{ways}way"] = [{**t, **e} for t, e in zip(rows, same_episodes(recipes, ways, 1, a.episodes))]
+            result[f"protonet_vs_finetune_{ways}way"] = [
+                {**t, **e} for t, e in zip(rows, same_episodes(recipes, ways, 1, a.episodes))
+            ]
             print(table(result[f"protonet_vs_finetune_{ways}way"]), flush=True)
 
     path = save_result("fewshot", result)

@@ -41,7 +41,19 @@ CONTENDERS = {
     "cyclegan-quick": ("cyclegan:quick:", None),
 }
 FULL = {"dcgan-full": ("dcgan:full:", None)}
-COLUMNS = ["contender", "step", "epochs", "cpu_s", "fid", "precision", "recall", "coverage", "min_share", "label_acc", "class_kept"]
+COLUMNS = [
+    "contender",
+    "step",
+    "epochs",
+    "cpu_s",
+    "fid",
+    "precision",
+    "recall",
+    "coverage",
+    "min_share",
+    "label_acc",
+    "class_kept",
+]
 EVAL_SAMPLES = 1000
 
 
@@ -50,7 +62,9 @@ def checkpoints(steps: int, points: int) -> list[int]:
     return sorted({max(1, round(steps * (i + 1) / points)) for i in range(points)})
 
 
-def train_curve(model: str, preset: str, overrides: dict, epochs: int | None, points: int, score, label: str) -> list[dict]:
+def train_curve(
+    model: str, preset: str, overrides: dict, epochs: int | None, points: int, score, label: str
+) -> list[dict]:
     """Train a genlab model for its preset's steps (or ``epochs``), one thread, calling ``score(recipe)`` at
     ``points`` checkpoints; returns one row per checkpoint with the training CPU-seconds up to it."""
     from genlab.registry import get_recipe
@@ -80,9 +94,21 @@ def train_curve(model: str, preset: str, overrides: dict, epochs: int | None, po
         cpu += time.process_time() - t0
         recipe.train_mode(False)
         with torch.no_grad():
-            row = {"contender": label, "step": step, "epochs": round(step / batches.per_epoch, 1), "cpu_s": round(cpu, 1), **score(recipe, data)}
+            row = {
+                "contender": label,
+                "step": step,
+                "epochs": round(step / batches.per_epoch, 1),
+                "cpu_s": round(cpu, 1),
+                **score(recipe, data),
+            }
         rows.append(row)
-        print("  " + "  ".join(f"{k}={row[k]:.4g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in COLUMNS if k in row), flush=True)
+        print(
+            "  "
+            + "  ".join(
+                f"{k}={row[k]:.4g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in COLUMNS if k in row
+            ),
+            flush=True,
+        )
     return rows
 
 
@@ -102,7 +128,11 @@ def score_gan(recipe, data) -> dict:
         m = recipe.evaluate(data)
         (xa, _), (xb, _) = recipe.held_out_domains(data)
         x = torch.cat([recipe.translate(xa, "a2b"), recipe.translate(xb, "b2a")])
-        return {**{k: m[k] for k in ("class_kept", "thickness_moved_a2b", "thickness_moved_b2a")}, **sample_quality(x), **class_balance(x)}
+        return {
+            **{k: m[k] for k in ("class_kept", "thickness_moved_a2b", "thickness_moved_b2a")},
+            **sample_quality(x),
+            **class_balance(x),
+        }
     x, y = recipe.sample_in_chunks(EVAL_SAMPLES, recipe.cfg.seed + EVAL_SEED)
     return {**sample_quality(x.cpu(), labels=y), **class_balance(x)}
 
@@ -114,13 +144,18 @@ def reference_rows() -> list[dict]:
     x = embedded_mnist().x_train
     real = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:EVAL_SAMPLES]]
     noise = torch.rand(EVAL_SAMPLES, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    return [{"contender": "(real digits)", **sample_quality(real), **class_balance(real)},
-            {"contender": "(uniform noise)", **sample_quality(noise), **class_balance(noise)}]
+    return [
+        {"contender": "(real digits)", **sample_quality(real), **class_balance(real)},
+        {"contender": "(uniform noise)", **sample_quality(noise), **class_balance(noise)},
+    ]
 
 
 def header() -> dict:
     info = {**machine(), "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads()}
-    print(f"machine: {info['cpu']}, torch {info['torch']}, cpu capability {info['cpu_capability']}, {info['threads']} thread", flush=True)
+    print(
+        f"machine: {info['cpu']}, torch {info['torch']}, cpu capability {info['cpu_capability']}, {info['threads']} thread",
+        flush=True,
+    )
     return info
 
 
@@ -141,13 +176,20 @@ def run_contenders(specs: dict, points: int, score, columns: list[str], name: st
 
 def parse_args(argv, defaults: dict, extra: dict, doc: str):
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
-    p.add_argument("--contender", action="append", default=[], metavar="NAME=MODEL:PRESET:k=v,k=v",
-                   help="extra contender, e.g. r1=dcgan:quick:loss=ns,r1_gamma=1")
+    p.add_argument(
+        "--contender",
+        action="append",
+        default=[],
+        metavar="NAME=MODEL:PRESET:k=v,k=v",
+        help="extra contender, e.g. r1=dcgan:quick:loss=ns,r1_gamma=1",
+    )
     p.add_argument("--only", help="comma-separated contender names to run (default all)")
     p.add_argument("--full", action="store_true", help=f"also the full presets ({', '.join(extra)})")
     p.add_argument("--points", type=int, default=5, help="checkpoints scored along each run")
     a = p.parse_args(argv)
-    specs = dict(defaults, **(extra if a.full else {}), **{k: (v, None) for k, v in (c.split("=", 1) for c in a.contender)})
+    specs = dict(
+        defaults, **(extra if a.full else {}), **{k: (v, None) for k, v in (c.split("=", 1) for c in a.contender)}
+    )
     if a.only:
         wanted = a.only.split(",")
         specs = {k: v for k, v in {**defaults, **extra, **specs}.items() if k in wanted}
@@ -156,7 +198,10 @@ def parse_args(argv, defaults: dict, extra: dict, doc: str):
 
 def main(argv: list[str] | None = None) -> None:
     specs, points = parse_args(argv, CONTENDERS, FULL, __doc__)
-    print(f"{EVAL_SAMPLES:,} samples vs 1,000 held-out digits at {points} checkpoints per run; CPU-s of training on 1 thread", flush=True)
+    print(
+        f"{EVAL_SAMPLES:,} samples vs 1,000 held-out digits at {points} checkpoints per run; CPU-s of training on 1 thread",
+        flush=True,
+    )
     run_contenders(specs, points, score_gan, COLUMNS, "gan", reference_rows())
 
 

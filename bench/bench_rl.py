@@ -55,13 +55,22 @@ def run_one(algo: str, seed: int, steps: int | None, root: Path, extra: dict | N
     final = store.read_eval()
     env_steps = evals[-1]["env_steps"] if evals else None
     n_envs = evals[-1]["env_steps"] // evals[-1]["step"] if evals else 1
-    return {"algo": algo, "seed": seed, "env_steps": env_steps, "steps_to_475": first,
-            "best_eval": max((r["eval_return"] for r in evals), default=None), "last_eval": evals[-1]["eval_return"] if evals else None,
-            "policy_env_steps": final.get("policy_step", 0) * n_envs,
-            "final_mean": final["mean_return"], "final_min": final["min_return"], "final_solved": final["solved"],
-            "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "env_steps_per_s_wall": round(env_steps / wall) if env_steps else None,
-            "env_steps_per_cpu_s": round(env_steps / cpu) if env_steps else None}
+    return {
+        "algo": algo,
+        "seed": seed,
+        "env_steps": env_steps,
+        "steps_to_475": first,
+        "best_eval": max((r["eval_return"] for r in evals), default=None),
+        "last_eval": evals[-1]["eval_return"] if evals else None,
+        "policy_env_steps": final.get("policy_step", 0) * n_envs,
+        "final_mean": final["mean_return"],
+        "final_min": final["min_return"],
+        "final_solved": final["solved"],
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "env_steps_per_s_wall": round(env_steps / wall) if env_steps else None,
+        "env_steps_per_cpu_s": round(env_steps / cpu) if env_steps else None,
+    }
 
 
 def summary(results: list[dict]) -> dict:
@@ -69,9 +78,13 @@ def summary(results: list[dict]) -> dict:
     for algo in sorted({r["algo"] for r in results}):
         rs = [r for r in results if r["algo"] == algo]
         reached = [r["steps_to_475"] for r in rs if r["steps_to_475"] is not None]
-        out[algo] = {"seeds": len(rs), "reached_475": len(reached), "final_solved": sum(r["final_solved"] for r in rs),
-                     "median_steps_to_475": statistics.median(reached) if len(reached) * 2 > len(rs) else None,
-                     "final_means": [r["final_mean"] for r in rs]}
+        out[algo] = {
+            "seeds": len(rs),
+            "reached_475": len(reached),
+            "final_solved": sum(r["final_solved"] for r in rs),
+            "median_steps_to_475": statistics.median(reached) if len(reached) * 2 > len(rs) else None,
+            "final_means": [r["final_mean"] for r in rs],
+        }
     return out
 
 
@@ -82,17 +95,35 @@ def speed(steps: int, rounds: int, names: list[str]) -> dict:
         CONTENDERS[name](200, seed=0)
     runs = []
     for rnd in range(rounds):
-        for name in names[rnd % len(names):] + names[: rnd % len(names)]:
+        for name in names[rnd % len(names) :] + names[: rnd % len(names)]:
             t0, c0 = time.perf_counter(), time.process_time()
             env_steps, ret = CONTENDERS[name](steps, seed=rnd)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-            runs.append({"contender": name, "round": rnd, "env_steps": env_steps, "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
-                         "steps_per_cpu_s": round(env_steps / cpu), "steps_per_wall_s": round(env_steps / wall), "return_last_20": ret})
+            runs.append(
+                {
+                    "contender": name,
+                    "round": rnd,
+                    "env_steps": env_steps,
+                    "cpu_s": round(cpu, 2),
+                    "wall_s": round(wall, 2),
+                    "steps_per_cpu_s": round(env_steps / cpu),
+                    "steps_per_wall_s": round(env_steps / wall),
+                    "return_last_20": ret,
+                }
+            )
             print(json.dumps(runs[-1]), flush=True)
-    med = {n: {k: statistics.median(r[k] for r in runs if r["contender"] == n) for k in ("steps_per_cpu_s", "steps_per_wall_s", "return_last_20")}
-           for n in names}
-    ratios = {f"genlab/{n}": {k: round(med["genlab"][k] / med[n][k], 2) for k in ("steps_per_cpu_s", "steps_per_wall_s")}
-              for n in names if n != "genlab" and "genlab" in names}
+    med = {
+        n: {
+            k: statistics.median(r[k] for r in runs if r["contender"] == n)
+            for k in ("steps_per_cpu_s", "steps_per_wall_s", "return_last_20")
+        }
+        for n in names
+    }
+    ratios = {
+        f"genlab/{n}": {k: round(med["genlab"][k] / med[n][k], 2) for k in ("steps_per_cpu_s", "steps_per_wall_s")}
+        for n in names
+        if n != "genlab" and "genlab" in names
+    }
     print(table([{"contender": n, **m} for n, m in med.items()]))
     print(json.dumps(ratios, indent=2))
     return {"hyper_parameters": HP, "runs": runs, "median": med, "ratios": ratios}
@@ -105,7 +136,14 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, help="engine steps (default: the preset's)")
     p.add_argument("--out", help="folder for the runs (default: a temporary one)")
     p.add_argument("--result", default="rl", help="name of the JSON file in bench/results")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override for every run")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override for every run",
+    )
     p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (wall times then count for little)")
     p.add_argument("--speed", action="store_true", help="race genlab's DQN against SB3's and the book's design instead")
     p.add_argument("--speed-steps", dest="speed_steps", type=int, default=10_000, help="env steps per speed run")
@@ -120,18 +158,40 @@ def main(argv=None) -> None:
     root = Path(a.out or tempfile.mkdtemp(prefix="bench-rl-"))
     extra = parse_set_args(a.overrides)
     jobs = [(algo, int(seed), a.steps, root, extra) for algo in a.algos.split(",") for seed in a.seeds.split(",")]
-    if a.jobs > 1:  # runs in parallel processes: CPU seconds and steps per CPU second stay comparable, wall times do not
-        with ProcessPoolExecutor(a.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=pin_threads, initargs=(1,)) as pool:
+    if (
+        a.jobs > 1
+    ):  # runs in parallel processes: CPU seconds and steps per CPU second stay comparable, wall times do not
+        with ProcessPoolExecutor(
+            a.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=pin_threads, initargs=(1,)
+        ) as pool:
             results = list(pool.map(run_one, *zip(*jobs)))
     else:
         results = [run_one(*job) for job in jobs]
     for r in results:
         print(json.dumps(r), flush=True)
-    print(table(results, ["algo", "seed", "steps_to_475", "best_eval", "last_eval", "policy_env_steps", "final_mean", "final_min",
-                          "wall_s", "cpu_s", "env_steps_per_cpu_s"]))
+    print(
+        table(
+            results,
+            [
+                "algo",
+                "seed",
+                "steps_to_475",
+                "best_eval",
+                "last_eval",
+                "policy_env_steps",
+                "final_mean",
+                "final_min",
+                "wall_s",
+                "cpu_s",
+                "env_steps_per_cpu_s",
+            ],
+        )
+    )
     summ = summary(results)
     print(json.dumps(summ, indent=2))
-    print(f"wrote {save_result(a.result, {'settings': settings, 'args': vars(a), 'results': results, 'summary': summ})}")
+    print(
+        f"wrote {save_result(a.result, {'settings': settings, 'args': vars(a), 'results': results, 'summary': summ})}"
+    )
 
 
 if __name__ == "__main__":

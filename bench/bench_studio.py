@@ -35,7 +35,13 @@ from pathlib import Path
 
 from bench.common import pin_threads, save_result, table
 
-PROMPTS = ["a bold seven slanted right", "a thin 4", "the digit eight", "a small zero", "a handwritten two slanted left"]
+PROMPTS = [
+    "a bold seven slanted right",
+    "a thin 4",
+    "the digit eight",
+    "a small zero",
+    "a handwritten two slanted left",
+]
 
 
 def streamlit_pid(proc) -> int:
@@ -60,7 +66,9 @@ def server_stats(pid: int) -> dict:
     return out
 
 
-async def user(url: str, i: int, requests: int, n: int, timeout: float, latencies: list, errors: list, lost: list) -> None:
+async def user(
+    url: str, i: int, requests: int, n: int, timeout: float, latencies: list, errors: list, lost: list
+) -> None:
     """One browser-less user: open the studio, then generate ``requests`` times with different prompts and seeds."""
     from bench.studio_client import StudioSession, generate
 
@@ -72,7 +80,9 @@ async def user(url: str, i: int, requests: int, n: int, timeout: float, latencie
     try:
         for r in range(requests):
             try:
-                seconds, problem = await generate(session, PROMPTS[(i + r) % len(PROMPTS)], seed=i * 100 + r, n=n, timeout=timeout)
+                seconds, problem = await generate(
+                    session, PROMPTS[(i + r) % len(PROMPTS)], seed=i * 100 + r, n=n, timeout=timeout
+                )
             except Exception as e:  # noqa: BLE001 - a timeout or a dropped connection: the request got no answer
                 lost.append(f"user {i} request {r}: {type(e).__name__}: {e}")
                 continue
@@ -93,33 +103,70 @@ def run_load(url: str, pid: int, users: int, requests: int, n: int, timeout: flo
     after = server_stats(pid)
     lat = sorted(latencies)
     pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
-    return {"sessions": users, "requests": users * requests, "answered": len(lat), "errors": len(errors), "lost": len(lost),
-            "p50_s": pct(0.5), "p95_s": pct(0.95), "max_s": lat[-1] if lat else float("nan"),
-            "server_cpu_s_per_request": (after["cpu_s"] - cpu0) / max(1, users * requests),
-            "images_per_s": len(lat) * n / wall, "wall_s": wall, "rss_mb": after["rss_mb"], "peak_rss_mb": after["peak_rss_mb"],
-            "problems": (errors + lost)[:5]}
+    return {
+        "sessions": users,
+        "requests": users * requests,
+        "answered": len(lat),
+        "errors": len(errors),
+        "lost": len(lost),
+        "p50_s": pct(0.5),
+        "p95_s": pct(0.95),
+        "max_s": lat[-1] if lat else float("nan"),
+        "server_cpu_s_per_request": (after["cpu_s"] - cpu0) / max(1, users * requests),
+        "images_per_s": len(lat) * n / wall,
+        "wall_s": wall,
+        "rss_mb": after["rss_mb"],
+        "peak_rss_mb": after["peak_rss_mb"],
+        "problems": (errors + lost)[:5],
+    }
 
 
 def tiny_text2image(root: Path) -> Path:
     from genlab.train.engine import train
 
     out = root / "tiny-text2image"
-    train("text2image", "quick", {"steps": 40, "batch_size": 32, "progress": "false", "tensorboard": "false",
-                                  "eval_per_prompt": 1, "sample_steps": 2}, out=out)
+    train(
+        "text2image",
+        "quick",
+        {
+            "steps": 40,
+            "batch_size": 32,
+            "progress": "false",
+            "tensorboard": "false",
+            "eval_per_prompt": 1,
+            "sample_steps": 2,
+        },
+        out=out,
+    )
     return out
 
 
 #: page -> (button to press or None, text to wait for)
 SCREENSHOTS = {
-    "text_to_image": ("Generate", "images for"), "search": ("Search", "Top 8"), "zero_shot": ("Classify", "Prediction"),
-    "latent": (None, "decoded at t"), "generators": ("Generate", " ms"), "diffusion": ("Denoise from pure noise", "after step"),
-    "rl": ("Play an episode", "return "), "fewshot": ("New episode", "Correct answers"), "runs": (None, "config.yaml"),
+    "text_to_image": ("Generate", "images for"),
+    "search": ("Search", "Top 8"),
+    "zero_shot": ("Classify", "Prediction"),
+    "latent": (None, "decoded at t"),
+    "generators": ("Generate", " ms"),
+    "diffusion": ("Denoise from pure noise", "after step"),
+    "rl": ("Play an episode", "return "),
+    "fewshot": ("New episode", "Correct answers"),
+    "runs": (None, "config.yaml"),
 }
 #: true once every picture has loaded and Streamlit shows no loading placeholder
-READY = ("() => [...document.images].every(i => i.complete && i.naturalWidth > 0) && "
-         "!document.querySelector('[data-testid=stSkeleton]')")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+READY = (
+    "() => [...document.images].every(i => i.complete && i.naturalWidth > 0) && "
+    "!document.querySelector('[data-testid=stSkeleton]')"
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def start_studio(runs: Path, train: bool = False, env: dict | None = None) -> tuple:
@@ -132,8 +179,23 @@ def start_studio(runs: Path, train: bool = False, env: dict | None = None) -> tu
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), *([] if train else ["--no-train"])],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "genlab",
+            "studio",
+            "--port",
+            str(port),
+            "--runs",
+            str(runs),
+            *([] if train else ["--no-train"]),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -153,12 +215,19 @@ def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
     saved = []
     try:
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-            browser = p.chromium.launch_persistent_context(profile, executable_path="/usr/bin/chromium", headless=True,
-                                                           args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1800})
+            browser = p.chromium.launch_persistent_context(
+                profile,
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1400, "height": 1800},
+            )
             page = browser.new_page()
             for name in pages:
                 button, wait_text = SCREENSHOTS[name]
-                page.goto(f"{url}/{'' if name == 'text_to_image' else name}", timeout=120_000)  # the first page is the home page
+                page.goto(
+                    f"{url}/{'' if name == 'text_to_image' else name}", timeout=120_000
+                )  # the first page is the home page
                 page.get_by_role("heading").first.wait_for(timeout=120_000)
                 done = page.get_by_text(wait_text)  # the page's result, or its note on a missing model
                 for note in ("genlab train", "fills in when", "waiting for background"):
@@ -220,8 +289,12 @@ def bootstrap(until: set[str], poll_s: float = 10.0) -> dict:
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=120)
-    return {"first_images_s": useful_s, "done": status.get("done", []), "failed": status.get("failed", {}),
-            "cost": status.get("cost", {})}
+    return {
+        "first_images_s": useful_s,
+        "done": status.get("done", []),
+        "failed": status.get("failed", {}),
+        "cost": status.get("cost", {}),
+    }
 
 
 def main(argv):
@@ -231,10 +304,17 @@ def main(argv):
     p.add_argument("--n", type=int, default=16, help="images per generation")
     p.add_argument("--timeout", type=float, default=600, help="seconds a request may wait before it counts as lost")
     p.add_argument("--runs", help="runs folder with a finished text2image run")
-    p.add_argument("--screenshots", action="store_true", help="save one screenshot per page in docs/screenshots/ instead")
-    p.add_argument("--bootstrap", nargs="?", const="text2image", metavar="MODELS",
-                   help="instead: a fresh machine's first start; wait until these background trainings are done "
-                        "(comma-separated, default text2image; 'all' for every studio model)")
+    p.add_argument(
+        "--screenshots", action="store_true", help="save one screenshot per page in docs/screenshots/ instead"
+    )
+    p.add_argument(
+        "--bootstrap",
+        nargs="?",
+        const="text2image",
+        metavar="MODELS",
+        help="instead: a fresh machine's first start; wait until these background trainings are done "
+        "(comma-separated, default text2image; 'all' for every studio model)",
+    )
     a = p.parse_args(argv)
     if a.bootstrap:
         from genlab.app.trainer import STUDIO_MODELS
@@ -264,20 +344,51 @@ def main(argv):
         pid = streamlit_pid(proc)
         start = server_stats(pid)
         warm = run_load(url, pid, 1, 1, a.n, a.timeout)  # loads the model once (not counted below)
-        rows = [run_load(url, pid, s, a.requests, a.n, a.timeout) for s in sorted({1, *map(int, a.sessions.split(","))})]
+        rows = [
+            run_load(url, pid, s, a.requests, a.n, a.timeout) for s in sorted({1, *map(int, a.sessions.split(","))})
+        ]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
     for r in rows:
         if r["problems"]:
             print(f"{r['sessions']} sessions, first problems:", *r["problems"], sep="\n  ")
-    print(f"threads (bench and server): {settings}; server at start: {start['rss_mb']:.0f} MB; "
-          f"first request (model load) {warm['max_s']:.2f} s, server RSS then {warm['rss_mb']:.0f} MB")
-    print(table(rows, ["sessions", "requests", "answered", "errors", "lost", "p50_s", "p95_s", "max_s", "server_cpu_s_per_request",
-                       "images_per_s", "rss_mb", "peak_rss_mb"]))
-    path = save_result("studio", {"settings": settings, "run": str(finished_runs(runs, "text2image")[0]), "n": a.n,
-                                  "tiny_model": tmp is not None, "server_at_start": start, "first_request_s": warm["max_s"],
-                                  "server_after_first_request": {k: warm[k] for k in ("rss_mb", "peak_rss_mb")}, "rows": rows})
+    print(
+        f"threads (bench and server): {settings}; server at start: {start['rss_mb']:.0f} MB; "
+        f"first request (model load) {warm['max_s']:.2f} s, server RSS then {warm['rss_mb']:.0f} MB"
+    )
+    print(
+        table(
+            rows,
+            [
+                "sessions",
+                "requests",
+                "answered",
+                "errors",
+                "lost",
+                "p50_s",
+                "p95_s",
+                "max_s",
+                "server_cpu_s_per_request",
+                "images_per_s",
+                "rss_mb",
+                "peak_rss_mb",
+            ],
+        )
+    )
+    path = save_result(
+        "studio",
+        {
+            "settings": settings,
+            "run": str(finished_runs(runs, "text2image")[0]),
+            "n": a.n,
+            "tiny_model": tmp is not None,
+            "server_at_start": start,
+            "first_request_s": warm["max_s"],
+            "server_after_first_request": {k: warm[k] for k in ("rss_mb", "peak_rss_mb")},
+            "rows": rows,
+        },
+    )
     print(f"results: {path}")
     if tmp is not None:
         tmp.cleanup()

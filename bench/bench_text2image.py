@@ -37,12 +37,39 @@ import torch  # noqa: E402
 from bench.common import pin_threads, save_result, table  # noqa: E402
 
 #: (figure, target, higher is better) - the acceptance criteria of the issue
-TARGETS = [("match", 0.95, True), ("match_words", 0.95, True), ("match_numerals", 0.95, True), ("attr_pairs", 0.85, True),
-           ("attr_thickness_pairs", 0.85, True), ("attr_slant_pairs", 0.85, True), ("fid_reduction", 0.20, True),
-           ("diversity_ratio", 0.50, True), ("identical_pairs", 0, False), ("seconds_16", 1.0, False)]
-SHOWN = ["match_base", "label_acc_base", "label_acc_refined", "fid_base", "fid_refined", "fid_floor", "precision_base",
-         "precision_refined", "recall_base", "recall_refined", "diversity_ratio_min", "clip_score", "match_k4", "clip_score_k4",
-         "diffusion_match", "diffusion_fid_refined", "diffusion_diversity_ratio", "diffusion_attr_pairs", "diffusion_seconds_16"]
+TARGETS = [
+    ("match", 0.95, True),
+    ("match_words", 0.95, True),
+    ("match_numerals", 0.95, True),
+    ("attr_pairs", 0.85, True),
+    ("attr_thickness_pairs", 0.85, True),
+    ("attr_slant_pairs", 0.85, True),
+    ("fid_reduction", 0.20, True),
+    ("diversity_ratio", 0.50, True),
+    ("identical_pairs", 0, False),
+    ("seconds_16", 1.0, False),
+]
+SHOWN = [
+    "match_base",
+    "label_acc_base",
+    "label_acc_refined",
+    "fid_base",
+    "fid_refined",
+    "fid_floor",
+    "precision_base",
+    "precision_refined",
+    "recall_base",
+    "recall_refined",
+    "diversity_ratio_min",
+    "clip_score",
+    "match_k4",
+    "clip_score_k4",
+    "diffusion_match",
+    "diffusion_fid_refined",
+    "diffusion_diversity_ratio",
+    "diffusion_attr_pairs",
+    "diffusion_seconds_16",
+]
 
 
 def train_run(out: Path, overrides: dict) -> tuple[Path, float, float]:
@@ -50,7 +77,9 @@ def train_run(out: Path, overrides: dict) -> tuple[Path, float, float]:
     from genlab.train.engine import train
 
     w0, c0 = time.perf_counter(), time.process_time()
-    train("text2image", "quick", {"progress": "false", "tensorboard": "false", "eval_per_prompt": 0, **overrides}, out=out)
+    train(
+        "text2image", "quick", {"progress": "false", "tensorboard": "false", "eval_per_prompt": 0, **overrides}, out=out
+    )
     return out, time.perf_counter() - w0, time.process_time() - c0
 
 
@@ -82,8 +111,13 @@ def _adherence(t2i, prompts: list[tuple[str, int]], n: int, seed: int = 1) -> di
         for j, (p, k) in enumerate(part):
             per[p] = match(gen.images[gen.prompt_index == j], torch.full((n,), k))
     scores = [per.get(p, 0.0) for p, _ in prompts]
-    return {"adherence": float(np.mean(scores)), "prompts_at_90": float(np.mean([s >= 0.9 for s in scores])),
-            "refused": len(prompts) - len(ok), "prompts": len(prompts), "worst": sorted(zip(scores, [p for p, _ in prompts]))[:5]}
+    return {
+        "adherence": float(np.mean(scores)),
+        "prompts_at_90": float(np.mean([s >= 0.9 for s in scores])),
+        "refused": len(prompts) - len(ok),
+        "prompts": len(prompts),
+        "worst": sorted(zip(scores, [p for p, _ in prompts]))[:5],
+    }
 
 
 def _ru_attribute_pairs(t2i, n: int, seed: int = 1) -> dict:
@@ -97,9 +131,15 @@ def _ru_attribute_pairs(t2i, n: int, seed: int = 1) -> dict:
     m = measure(gen.images)
     moved = {"thickness": [], "slant": []}
     for i, (attr, _, _) in enumerate(pairs):
-        moved[attr].append(float(m[attr][gen.prompt_index == 2 * i].mean()) > float(m[attr][gen.prompt_index == 2 * i + 1].mean()))
-    return {"pairs": float(np.mean(moved["thickness"] + moved["slant"])), "thickness": float(np.mean(moved["thickness"])),
-            "slant": float(np.mean(moved["slant"])), "n_pairs": len(pairs)}
+        moved[attr].append(
+            float(m[attr][gen.prompt_index == 2 * i].mean()) > float(m[attr][gen.prompt_index == 2 * i + 1].mean())
+        )
+    return {
+        "pairs": float(np.mean(moved["thickness"] + moved["slant"])),
+        "thickness": float(np.mean(moved["thickness"])),
+        "slant": float(np.mean(moved["slant"])),
+        "n_pairs": len(pairs),
+    }
 
 
 def _zero_shot(recipe, x, y) -> dict:
@@ -108,7 +148,10 @@ def _zero_shot(recipe, x, y) -> dict:
     from genlab.data.datasets import MNIST_CLASSES
     from genlab.multimodal.zeroshot import accuracy
 
-    return {"zero_shot_ru": accuracy(recipe.classify(x, RU_CLASSES), y), "zero_shot_en": accuracy(recipe.classify(x, MNIST_CLASSES), y)}
+    return {
+        "zero_shot_ru": accuracy(recipe.classify(x, RU_CLASSES), y),
+        "zero_shot_en": accuracy(recipe.classify(x, MNIST_CLASSES), y),
+    }
 
 
 def heldout_overlap(samples: int = 50_000) -> int:
@@ -133,7 +176,11 @@ def heldout(run: Path, n: int, clip_run: str | None = None) -> dict:
     from genlab.pipelines.text2image import TextToImage
 
     t2i = TextToImage.from_runs(run)
-    out = {"cpu_capability": _torch.backends.cpu.get_cpu_capability(), "n_per_prompt": n, "overlap_with_captions": heldout_overlap()}
+    out = {
+        "cpu_capability": _torch.backends.cpu.get_cpu_capability(),
+        "n_per_prompt": n,
+        "overlap_with_captions": heldout_overlap(),
+    }
     out["en"] = _adherence(t2i, en_prompts(), n)
     out["ru"] = _adherence(t2i, ru_prompts(), n)
     out["ru_attributes"] = _ru_attribute_pairs(t2i, n)
@@ -161,7 +208,11 @@ def main(argv=None) -> None:
     p.add_argument("--steps-scale", type=float, default=1.0, help="scale the quick preset's stage lengths")
     p.add_argument("--mappers", action="store_true", help="also train mapper=prior on the same CLIP and compare")
     p.add_argument("--no-diffusion", action="store_true", help="skip the diffusion backend's figures")
-    p.add_argument("--heldout", action="store_true", help="only the held-out prompt figures (English, Russian, refusals, zero-shot)")
+    p.add_argument(
+        "--heldout",
+        action="store_true",
+        help="only the held-out prompt figures (English, Russian, refusals, zero-shot)",
+    )
     p.add_argument("--clip", help="with --heldout: also a CLIP run's zero-shot figures")
     a = p.parse_args(argv)
     threads = pin_threads()
@@ -184,10 +235,23 @@ def main(argv=None) -> None:
         print(f"trained quick text2image in {wall:.0f} s wall, {cpu:.0f} CPU-s ({threads['threads']} threads): {run}")
     figures = measure(run, a.n, not a.no_diffusion)
     result["figures"] = figures
-    rows = [{"figure": k, "value": figures.get(k, float("nan")), "target": f"{'>=' if hi else '<='} {t}",
-             "met": (figures.get(k, float("nan")) >= t) if hi else (figures.get(k, float("nan")) <= t)} for k, t, hi in TARGETS]
-    rows.append({"figure": "reranking K=4 raises match", "value": figures["match_k4"] - figures["match"], "target": "> 0",
-                 "met": figures["match_k4"] > figures["match"]})
+    rows = [
+        {
+            "figure": k,
+            "value": figures.get(k, float("nan")),
+            "target": f"{'>=' if hi else '<='} {t}",
+            "met": (figures.get(k, float("nan")) >= t) if hi else (figures.get(k, float("nan")) <= t),
+        }
+        for k, t, hi in TARGETS
+    ]
+    rows.append(
+        {
+            "figure": "reranking K=4 raises match",
+            "value": figures["match_k4"] - figures["match"],
+            "target": "> 0",
+            "met": figures["match_k4"] > figures["match"],
+        }
+    )
     print(table(rows))
     print(table([{"figure": k, "value": figures[k]} for k in SHOWN if k in figures]))
     if a.mappers:
@@ -196,15 +260,36 @@ def main(argv=None) -> None:
 
         compare = []
         stages = scaled(a.steps_scale)  # the same stage lengths, less the CLIP stage (its text encoder is reused)
-        prior_run, wall, cpu = train_run(work / "prior", {**stages, "steps": stages["steps"] - stages["clip_steps"],
-                                                          "mapper": "prior", "clip_run": str(run)})
+        prior_run, wall, cpu = train_run(
+            work / "prior",
+            {**stages, "steps": stages["steps"] - stages["clip_steps"], "mapper": "prior", "clip_run": str(run)},
+        )
         for name, r in (("cvae", run), ("prior", prior_run)):
             t2i = TextToImage.from_runs(r)
             tm = text_match(t2i, a.n, seed=1)
-            compare.append({"mapper": name, "match": tm["match"], **attribute_control(t2i, a.n, seed=1),
-                            **{k: v for k, v in realism(tm["gen"], tm["labels"]).items() if k in ("fid_base", "fid_refined")}})
+            compare.append(
+                {
+                    "mapper": name,
+                    "match": tm["match"],
+                    **attribute_control(t2i, a.n, seed=1),
+                    **{k: v for k, v in realism(tm["gen"], tm["labels"]).items() if k in ("fid_base", "fid_refined")},
+                }
+            )
         result["mappers"] = compare
-        print(table(compare, ["mapper", "match", "attr_pairs", "attr_thickness_pairs", "attr_slant_pairs", "fid_base", "fid_refined"]))
+        print(
+            table(
+                compare,
+                [
+                    "mapper",
+                    "match",
+                    "attr_pairs",
+                    "attr_thickness_pairs",
+                    "attr_slant_pairs",
+                    "fid_base",
+                    "fid_refined",
+                ],
+            )
+        )
     print(f"results: {save_result('text2image', result)}")
 
 

@@ -37,14 +37,29 @@ CONTENDERS = {
     "vae-book": ("vae:book:", 50),
 }
 FULL = {"vae-full": ("vae:full:", None)}
-COLUMNS = ["contender", "step", "epochs", "cpu_s", "elbo", "iwae_bound", "fid", "precision", "recall", "coverage", "min_share",
-           "prior_fid", "recon_fid"]
+COLUMNS = [
+    "contender",
+    "step",
+    "epochs",
+    "cpu_s",
+    "elbo",
+    "iwae_bound",
+    "fid",
+    "precision",
+    "recall",
+    "coverage",
+    "min_share",
+    "prior_fid",
+    "recon_fid",
+]
 
 
 def score_vae(recipe, data) -> dict:
     from genlab.metrics.quality import sample_quality
 
-    if "gmm" in recipe.nets and not recipe.gmm:  # a checkpoint before the end: fit the mixture now, as the end of training does
+    if (
+        "gmm" in recipe.nets and not recipe.gmm
+    ):  # a checkpoint before the end: fit the mixture now, as the end of training does
         t0 = time.process_time()
         recipe.fit_sampler()
         print(f"  (mixture fitted in {time.process_time() - t0:.1f} CPU-s)", flush=True)
@@ -52,8 +67,24 @@ def score_vae(recipe, data) -> dict:
     x = recipe.sample(1000, generator=torch.Generator().manual_seed(recipe.cfg.seed + 1))
     if "gmm" in recipe.nets:
         recipe.nets["gmm"].fitted.zero_()  # refitted at the next checkpoint
-    keep = ("elbo", "iwae_bound", "fid", "fid_floor", "precision", "recall", "coverage", "prior_fid", "prior_precision", "prior_recall", "active_dims")
-    return {**{k: m[k] for k in keep if k in m}, "recon_fid": sample_quality(recipe.reconstruct(data.x_test).cpu())["fid"], **class_balance(x)}
+    keep = (
+        "elbo",
+        "iwae_bound",
+        "fid",
+        "fid_floor",
+        "precision",
+        "recall",
+        "coverage",
+        "prior_fid",
+        "prior_precision",
+        "prior_recall",
+        "active_dims",
+    )
+    return {
+        **{k: m[k] for k in keep if k in m},
+        "recon_fid": sample_quality(recipe.reconstruct(data.x_test).cpu())["fid"],
+        **class_balance(x),
+    }
 
 
 def compare_betas(betas: str) -> None:
@@ -73,14 +104,20 @@ def compare_betas(betas: str) -> None:
         with torch.no_grad():
             eff = traversal_effects(recipe, held_out_sample(recipe))
             elbo = float(recipe.log_weights(recipe.load_data().x_test, k=1).mean())
-        print(f"{float(beta):<6g} {eff['active_dims']:>11} {eff['effective_dims']:>15.2f} {eff['style_dims']:>11}  {elbo:.1f}", flush=True)
+        print(
+            f"{float(beta):<6g} {eff['active_dims']:>11} {eff['effective_dims']:>15.2f} {eff['style_dims']:>11}  {elbo:.1f}",
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     betas = next((a.split("=", 1)[1] for a in argv if a.startswith("--betas=")), None)
     specs, points = parse_args([a for a in argv if not a.startswith("--betas=")], CONTENDERS, FULL, __doc__)
-    print(f"held-out: 1,000 digits; 1,000 samples at {points} checkpoints per run; CPU-s of training on 1 thread", flush=True)
+    print(
+        f"held-out: 1,000 digits; 1,000 samples at {points} checkpoints per run; CPU-s of training on 1 thread",
+        flush=True,
+    )
     run_contenders(specs, points, score_vae, COLUMNS, "vae")
     if betas:
         compare_betas(betas)

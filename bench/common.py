@@ -19,8 +19,11 @@ def pin_threads(n: int | None = None) -> dict:
     """Set torch threads on purpose and return the settings to print with every figure."""
     n = n or int(os.environ.get("GENLAB_THREADS", "0")) or (os.cpu_count() or 1)
     torch.set_num_threads(n)
-    return {"threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "")}
+    return {
+        "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+    }
 
 
 def machine() -> dict:
@@ -34,8 +37,14 @@ def machine() -> dict:
         pass
     from genlab.utils.runtime import cpu_capability, native_bf16
 
-    return {"cpu": cpu, "capability": cpu_capability(), "native_bf16": native_bf16(torch.device("cpu")),
-            "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version()}
+    return {
+        "cpu": cpu,
+        "capability": cpu_capability(),
+        "native_bf16": native_bf16(torch.device("cpu")),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def machine_line() -> str:

@@ -36,9 +36,15 @@ EN_TEMPLATES = [
 
 #: Russian: per digit (numeral word, everyday noun nom., its acc., its gender)
 RU_DIGITS = [
-    ("ноль", "нолик", "нолик", "m"), ("один", "единичка", "единичку", "f"), ("два", "двойка", "двойку", "f"),
-    ("три", "тройка", "тройку", "f"), ("четыре", "четвёрка", "четвёрку", "f"), ("пять", "пятёрка", "пятёрку", "f"),
-    ("шесть", "шестёрка", "шестёрку", "f"), ("семь", "семёрка", "семёрку", "f"), ("восемь", "восьмёрка", "восьмёрку", "f"),
+    ("ноль", "нолик", "нолик", "m"),
+    ("один", "единичка", "единичку", "f"),
+    ("два", "двойка", "двойку", "f"),
+    ("три", "тройка", "тройку", "f"),
+    ("четыре", "четвёрка", "четвёрку", "f"),
+    ("пять", "пятёрка", "пятёрку", "f"),
+    ("шесть", "шестёрка", "шестёрку", "f"),
+    ("семь", "семёрка", "семёрку", "f"),
+    ("восемь", "восьмёрка", "восьмёрку", "f"),
     ("девять", "девятка", "девятку", "f"),
 ]
 
@@ -61,6 +67,7 @@ RU_TEMPLATES = [
     "можешь нарисовать {d}?",
     "{W}, и больше ничего",
 ]
+
 
 #: Russian attribute pairs: (attribute, more, less) per digit, two phrasings each
 def ru_attribute_pairs() -> list[tuple[str, str, str]]:
@@ -85,8 +92,15 @@ def ru_prompts() -> list[tuple[str, int]]:
     out = []
     for t in RU_TEMPLATES:
         for k, (w, noun, acc, g) in enumerate(RU_DIGITS):
-            text = t.format(w=w, W=w.capitalize(), d=k, noun=noun, Noun=noun.capitalize(), acc=acc,
-                            written="написанный" if g == "m" else "написанная")
+            text = t.format(
+                w=w,
+                W=w.capitalize(),
+                d=k,
+                noun=noun,
+                Noun=noun.capitalize(),
+                acc=acc,
+                written="написанный" if g == "m" else "написанная",
+            )
             out.append((text, k))
     return out
 
@@ -95,5 +109,15 @@ def ru_prompts() -> list[tuple[str, int]]:
 RU_CLASSES = ["ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"]
 
 #: prompts that name no digit: the system must say so instead of drawing
-UNDRAWABLE = ["a cat", "Красивый закат над океаном", "a red sports car", "draw me a house with a garden", "кошка на диване",
-              "the sound of rain", "портрет девушки в шляпе", "a handwritten letter", "банан", "sunset over the mountains"]
+UNDRAWABLE = [
+    "a cat",
+    "Красивый закат над океаном",
+    "a red sports car",
+    "draw me a house with a garden",
+    "кошка на диване",
+    "the sound of rain",
+    "портрет девушки в шляпе",
+    "a handwritten letter",
+    "банан",
+    "sunset over the mountains",
+]

@@ -28,9 +28,25 @@ import torch.nn.functional as F
 
 ENV = "CartPole-v1"
 #: the shared hyper-parameters (genlab config names)
-HP = {"gamma": 0.98, "hidden": (128, 128), "lr": 1e-3, "lr_end": 1e-4, "batch_size": 64, "buffer_size": 100_000,
-      "learning_starts": 1_000, "train_every": 1, "gradient_steps": 1, "double": False, "loss": "huber", "grad_clip": 10.0,
-      "target_update": "polyak", "tau": 0.01, "epsilon_start": 1.0, "epsilon_end": 0.02, "epsilon_steps": 8_000}
+HP = {
+    "gamma": 0.98,
+    "hidden": (128, 128),
+    "lr": 1e-3,
+    "lr_end": 1e-4,
+    "batch_size": 64,
+    "buffer_size": 100_000,
+    "learning_starts": 1_000,
+    "train_every": 1,
+    "gradient_steps": 1,
+    "double": False,
+    "loss": "huber",
+    "grad_clip": 10.0,
+    "target_update": "polyak",
+    "tau": 0.01,
+    "epsilon_start": 1.0,
+    "epsilon_end": 0.02,
+    "epsilon_steps": 8_000,
+}
 
 
 def run_genlab(steps: int, seed: int) -> tuple[int, float]:
@@ -55,12 +71,26 @@ def run_sb3(steps: int, seed: int) -> tuple[int, float]:
 
     torch.set_flush_denormal(False)  # each contender as shipped (genlab's engine flushes denormals)
     lr, lr_end = HP["lr"], HP["lr_end"]
-    model = DQN("MlpPolicy", gym.make(ENV), learning_rate=lambda remaining: lr_end + (lr - lr_end) * remaining,
-                buffer_size=HP["buffer_size"], learning_starts=HP["learning_starts"], batch_size=HP["batch_size"],
-                tau=HP["tau"], gamma=HP["gamma"], train_freq=HP["train_every"], gradient_steps=HP["gradient_steps"],
-                target_update_interval=1, exploration_fraction=HP["epsilon_steps"] / steps,
-                exploration_initial_eps=HP["epsilon_start"], exploration_final_eps=HP["epsilon_end"],
-                max_grad_norm=HP["grad_clip"], policy_kwargs={"net_arch": list(HP["hidden"])}, seed=seed, device="cpu")
+    model = DQN(
+        "MlpPolicy",
+        gym.make(ENV),
+        learning_rate=lambda remaining: lr_end + (lr - lr_end) * remaining,
+        buffer_size=HP["buffer_size"],
+        learning_starts=HP["learning_starts"],
+        batch_size=HP["batch_size"],
+        tau=HP["tau"],
+        gamma=HP["gamma"],
+        train_freq=HP["train_every"],
+        gradient_steps=HP["gradient_steps"],
+        target_update_interval=1,
+        exploration_fraction=HP["epsilon_steps"] / steps,
+        exploration_initial_eps=HP["epsilon_start"],
+        exploration_final_eps=HP["epsilon_end"],
+        max_grad_norm=HP["grad_clip"],
+        policy_kwargs={"net_arch": list(HP["hidden"])},
+        seed=seed,
+        device="cpu",
+    )
     model.learn(total_timesteps=steps)
     return steps, float(np.mean([ep["r"] for ep in list(model.ep_info_buffer)[-20:]]))
 
@@ -116,7 +146,9 @@ def run_book(steps: int, seed: int, tidy: bool = False) -> tuple[int, float]:
 
     import gymnasium as gym
 
-    warnings.filterwarnings("ignore", message="Creating a tensor from a list of numpy.ndarrays")  # the book's way, knowingly
+    warnings.filterwarnings(
+        "ignore", message="Creating a tensor from a list of numpy.ndarrays"
+    )  # the book's way, knowingly
 
     torch.set_flush_denormal(False)
     random.seed(seed), np.random.seed(seed), torch.manual_seed(seed)
@@ -125,7 +157,9 @@ def run_book(steps: int, seed: int, tidy: bool = False) -> tuple[int, float]:
     state, _ = env.reset(seed=seed)
     scores, total = [], 0.0
     for t in range(steps):
-        agent.epsilon = HP["epsilon_start"] + (HP["epsilon_end"] - HP["epsilon_start"]) * min(1.0, t / HP["epsilon_steps"])
+        agent.epsilon = HP["epsilon_start"] + (HP["epsilon_end"] - HP["epsilon_start"]) * min(
+            1.0, t / HP["epsilon_steps"]
+        )
         for group in agent.optimizer.param_groups:
             group["lr"] = HP["lr"] + (HP["lr_end"] - HP["lr"]) * t / steps
         action = agent.act(state)

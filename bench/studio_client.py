@@ -25,6 +25,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 @dataclass
 class Page:
     """What one script run put on the page."""
+
     widgets: dict = field(default_factory=dict)  # user key -> widget id
     alerts: list = field(default_factory=list)  # (format name, body)
     images: list = field(default_factory=list)  # media URLs
@@ -113,7 +114,9 @@ class StudioSession:
             return r.read()
 
 
-async def generate(session: StudioSession, prompt: str, seed: int = 0, n: int = 16, timeout: float = 300) -> tuple[float, str | None]:
+async def generate(
+    session: StudioSession, prompt: str, seed: int = 0, n: int = 16, timeout: float = 300
+) -> tuple[float, str | None]:
     """One Text to image request; returns (seconds until the picture arrived, None) or (seconds, what went wrong)."""
     t0 = time.perf_counter()
     page = await session.run({"t2i-prompt": prompt, "t2i-n": [n], "t2i-seed": seed, "t2i-generate": True}, timeout)

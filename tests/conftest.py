@@ -42,7 +42,14 @@ def run_cli(*args, cwd=None, timeout=600, env=None) -> subprocess.CompletedProce
     """Run `python -m genlab ARGS` in a subprocess; returns the completed process (text mode)."""
     e = dict(os.environ)
     e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "genlab", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=e)
+    return subprocess.run(
+        [sys.executable, "-m", "genlab", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=e,
+    )
 
 
 @pytest.fixture

@@ -70,4 +70,9 @@ def test_explore_rejects_bad_requests(runs, tmp_path, capsys):
     assert genlab_main(["explore", str(runs["ae"]), "--what", "manifold", "--out", str(tmp_path / "m.png")]) == 2
     assert "prior" in capsys.readouterr().err
     assert genlab_main(["explore", str(runs["ae"]), "--what", "denoise", "--out", str(tmp_path / "d.jpg")]) == 2
-    assert genlab_main(["explore", str(runs["ae"]), "--what", "denoise", "--index", "5000", "--out", str(tmp_path / "d.png")]) == 2
+    assert (
+        genlab_main(
+            ["explore", str(runs["ae"]), "--what", "denoise", "--index", "5000", "--out", str(tmp_path / "d.png")]
+        )
+        == 2
+    )

@@ -22,10 +22,13 @@ HISTORY = {
     "work-session reference": re.compile(
         r"(?i)\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\d+(st|nd|rd|th)"
         r"|this|that|last|previous|earlier|later|next|same|another|one|coding|working|work|agent) sessions?\b"
-        r"|\bsession \d+\b"),
-    "date": re.compile(r"\b20\d\d-[01]\d-[0-3]\d\b"
-                       r"|(?i:\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? 20\d\d\b)"
-                       r"|(?i:\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? 20\d\d\b)"),
+        r"|\bsession \d+\b"
+    ),
+    "date": re.compile(
+        r"\b20\d\d-[01]\d-[0-3]\d\b"
+        r"|(?i:\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? 20\d\d\b)"
+        r"|(?i:\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? 20\d\d\b)"
+    ),
     "before/after narrative": re.compile(r"\bwas\b[^;\n]{0,60}\bnow\b"),
     "a default that changed": re.compile(r"(?i)\b(earlier|former|old|previous(ly)?) default\b"),
 }
@@ -38,7 +41,11 @@ ALLOWED = [re.compile(r"`python docs/make_figures\.py --budget [a-z]+`")]
 
 def prose_files() -> list[Path]:
     files = [p for p in (ROOT / "src").rglob("*") if p.suffix in (".py", ".md")]
-    files += [p for p in (ROOT / "docs").rglob("*") if p.suffix in (".py", ".md") and "figures" not in p.relative_to(ROOT / "docs").parts]
+    files += [
+        p
+        for p in (ROOT / "docs").rglob("*")
+        if p.suffix in (".py", ".md") and "figures" not in p.relative_to(ROOT / "docs").parts
+    ]
     return sorted(p for p in files if p.is_file() and ".egg-info" not in str(p))
 
 
@@ -55,10 +62,14 @@ def history_hits(text: str) -> list[tuple[int, str, str]]:
 
 
 def test_no_history_in_src_and_docs():
-    found = [f"{p.relative_to(ROOT)}:{n}: {what}: {text!r}" for p in prose_files()
-             for n, what, text in history_hits(p.read_text(encoding="utf-8"))]
-    assert not found, ("say what and why; measured figures go to bench/README.md, history to git:\n  "
-                       + "\n  ".join(found))
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {what}: {text!r}"
+        for p in prose_files()
+        for n, what, text in history_hits(p.read_text(encoding="utf-8"))
+    ]
+    assert not found, "say what and why; measured figures go to bench/README.md, history to git:\n  " + "\n  ".join(
+        found
+    )
 
 
 def test_the_history_patterns_catch_history_and_spare_prose():
@@ -94,20 +105,31 @@ def test_the_history_patterns_catch_history_and_spare_prose():
 #: genlab.registry names the recipes by import string (loaded lazily), so it sits with the core.
 LAYERS = {
     # core: the package root, helpers, errors, config, the model-name registry
-    "genlab": 0, "genlab.utils": 0, "genlab.errors": 0, "genlab.config": 0, "genlab.registry": 0,
+    "genlab": 0,
+    "genlab.utils": 0,
+    "genlab.errors": 0,
+    "genlab.config": 0,
+    "genlab.registry": 0,
     # the model zoo's manifest and weight format: what the run store and the engine consult
-    "genlab.zoo.manifest": 0, "genlab.zoo.weights": 0,
+    "genlab.zoo.manifest": 0,
+    "genlab.zoo.weights": 0,
     "genlab.data": 1,
-    "genlab.metrics": 2, "genlab.train": 2,
+    "genlab.metrics": 2,
+    "genlab.train": 2,
     # the rest of the zoo builds, checks and loads models through the engine and the metrics
     "genlab.zoo": 2,
     # model families, each with its own `cli.py` of family commands
-    "genlab.autoencoders": 3, "genlab.gans": 3, "genlab.diffusion": 3, "genlab.rl": 3, "genlab.fewshot": 3,
+    "genlab.autoencoders": 3,
+    "genlab.gans": 3,
+    "genlab.diffusion": 3,
+    "genlab.rl": 3,
+    "genlab.fewshot": 3,
     "genlab.multimodal": 3,
     "genlab.pipelines": 4,
     "genlab.app": 5,
     # the `genlab` command: it imports everything, nothing imports it
-    "genlab.cli": 6, "genlab.__main__": 6,
+    "genlab.cli": 6,
+    "genlab.__main__": 6,
 }
 LAYER_NAMES = {0: "core", 1: "data", 2: "metrics/train", 3: "model families", 4: "pipelines", 5: "app", 6: "cli"}
 
@@ -163,7 +185,8 @@ def test_no_module_imports_a_higher_layer():
                 continue  # reported by test_every_module_has_a_layer when it is a module of ours
             key, theirs = found
             if theirs > mine:
-                bad.append(f"src/genlab/{path.relative_to(SRC)}:{line}: {me} ({LAYER_NAMES[mine]}) imports {target} "
-                           f"({LAYER_NAMES[theirs]})")
+                bad.append(
+                    f"src/genlab/{path.relative_to(SRC)}:{line}: {me} ({LAYER_NAMES[mine]}) imports {target} "
+                    f"({LAYER_NAMES[theirs]})"
+                )
     assert not bad, "a module imports a higher layer:\n  " + "\n  ".join(bad)
-

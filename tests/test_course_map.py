@@ -48,14 +48,19 @@ def test_the_outline_finds_the_exercises_and_results():
     assert "#### Задание 1: Реализация классического автоэнкодера" in outline
     assert "### Задание: Создание мультимодальной генеративной системы" in outline
     assert "- Генерация реалистичных лиц" in outline
-    assert sum(line.startswith("- ") for line in outline) == 28 and sum(line == "### Практические результаты" for line in outline) == 7
+    assert (
+        sum(line.startswith("- ") for line in outline) == 28
+        and sum(line == "### Практические результаты" for line in outline) == 7
+    )
 
 
 def test_the_shipped_outline_is_the_course_texts():
     if not COURSE.is_file():
         pytest.skip(f"{COURSE} is not beside this clone; the shipped outline stands in for it")
     shipped = (DOCS / "course_outline.txt").read_text(encoding="utf-8").splitlines()
-    assert shipped == course_outline(), "docs/course_outline.txt is stale: python docs/course_outline.py > docs/course_outline.txt"
+    assert shipped == course_outline(), (
+        "docs/course_outline.txt is stale: python docs/course_outline.py > docs/course_outline.txt"
+    )
 
 
 @pytest.mark.parametrize("md", MAPS, ids=["en", "ru"])

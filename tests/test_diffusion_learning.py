@@ -8,8 +8,24 @@ import numpy as np
 import pytest
 import torch
 
-TINY = ["--steps", "400", "--set", "base_channels=8", "--set", "channel_mults=1,2,2", "--set", "batch_size=32",
-        "--set", "eval_samples=200", "--set", "lr=3e-3", "--set", "log_every=20", "--set", "ckpt_every=400"]
+TINY = [
+    "--steps",
+    "400",
+    "--set",
+    "base_channels=8",
+    "--set",
+    "channel_mults=1,2,2",
+    "--set",
+    "batch_size=32",
+    "--set",
+    "eval_samples=200",
+    "--set",
+    "lr=3e-3",
+    "--set",
+    "log_every=20",
+    "--set",
+    "ckpt_every=400",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -57,8 +73,26 @@ def test_unlabelled_samples_draw_labels_uniformly_and_bf16_keeps_quality(run):
 
 
 def test_cli_sampling_options_and_errors(run, cli, tmp_path):
-    p = cli("sample", run, "--n", "8", "--out", tmp_path / "s.npy", "--label", "3", "--sampler", "ddim", "--steps", "10",
-            "--guidance", "3", "--eta", "0.5", "--seed", "1")
+    p = cli(
+        "sample",
+        run,
+        "--n",
+        "8",
+        "--out",
+        tmp_path / "s.npy",
+        "--label",
+        "3",
+        "--sampler",
+        "ddim",
+        "--steps",
+        "10",
+        "--guidance",
+        "3",
+        "--eta",
+        "0.5",
+        "--seed",
+        "1",
+    )
     assert p.returncode == 0, p.stderr
     x = np.load(tmp_path / "s.npy")
     assert x.shape == (8, 28, 28) and x.dtype == np.uint8 and x.max() > 128

@@ -131,13 +131,17 @@ class ExactDenoiser(torch.nn.Module):
         return torch.full((n,), 10, dtype=torch.long)
 
 
-@pytest.mark.parametrize("sampler,steps,eta", [("ddpm", None, 0.0), ("ddpm", 100, 0.0), ("ddim", 50, 0.0), ("ddim", 20, 1.0)])
+@pytest.mark.parametrize(
+    "sampler,steps,eta", [("ddpm", None, 0.0), ("ddpm", 100, 0.0), ("ddim", 50, 0.0), ("ddim", 20, 1.0)]
+)
 def test_samplers_land_on_the_data_under_an_exact_denoiser(sampler, steps, eta):
     s = NoiseSchedule.make("linear")
     x0 = torch.rand(1, 1, 8, 8) * 1.6 - 0.8
     den = Denoiser(ExactDenoiser(s, x0), s, clip=False)
     g = torch.Generator().manual_seed(0)
-    out = ddpm_sample(den, (3, 1, 8, 8), g, steps) if sampler == "ddpm" else ddim_sample(den, (3, 1, 8, 8), g, steps, eta)
+    out = (
+        ddpm_sample(den, (3, 1, 8, 8), g, steps) if sampler == "ddpm" else ddim_sample(den, (3, 1, 8, 8), g, steps, eta)
+    )
     assert torch.allclose(out, x0.expand_as(out), atol=1e-3)
     assert den.evaluations == (steps or 1000)
 
@@ -179,8 +183,10 @@ def test_dpm_solver_is_second_order_on_the_probability_flow():
     u = (x_T - ab_T**0.5 * mu) / (ab_T * std**2 + 1 - ab_T) ** 0.5
     ab_0 = float(s.alphas_cumprod[0])
     exact_x0 = mu + ab_0**0.5 * std**2 / (ab_0 * std**2 + 1 - ab_0) * (((ab_0 * std**2 + 1 - ab_0) ** 0.5) * u)
-    err = {name: (sample(den, shape, torch.Generator().manual_seed(0), name, 10, 0.0) - exact_x0).abs().max().item()
-           for name in ("ddim", "dpm++2m")}
+    err = {
+        name: (sample(den, shape, torch.Generator().manual_seed(0), name, 10, 0.0) - exact_x0).abs().max().item()
+        for name in ("ddim", "dpm++2m")
+    }
     assert err["dpm++2m"] < 0.05, err
     assert err["dpm++2m"] < err["ddim"] / 5, err
 
@@ -237,7 +243,13 @@ def test_batch_split_across_threads_gives_the_same_samples(guidance):
     try:
         for n in (1, 2):
             torch.set_num_threads(n)
-            out[n] = ddim_sample(Denoiser(net, s, labels=labels, guidance=guidance), (32, 1, 8, 8), torch.Generator().manual_seed(3), 5, eta=1.0)
+            out[n] = ddim_sample(
+                Denoiser(net, s, labels=labels, guidance=guidance),
+                (32, 1, 8, 8),
+                torch.Generator().manual_seed(3),
+                5,
+                eta=1.0,
+            )
             assert torch.get_num_threads() == n  # the caller's thread setting is left alone
     finally:
         torch.set_num_threads(threads)

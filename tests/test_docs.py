@@ -44,7 +44,7 @@ def genlab_commands(text: str) -> list[list[str]]:
                 words = shlex.split(part, comments=True)
                 for i, w in enumerate(words):  # genlab ..., python -m genlab ..., torchrun ... -m genlab ...
                     if w == "genlab" and (i == 0 or words[i - 1] == "-m"):
-                        out.append(words[i + 1:])
+                        out.append(words[i + 1 :])
                         break
     return out
 
@@ -98,7 +98,9 @@ def test_guides_are_their_templates_filled_from_figures_json():
     mf = load_make_figures()
     figures = json.loads((DOCS / "figures" / "figures.json").read_text())
     for lang in mf.LANGS:
-        rendered = {key: mf.guide_path(key, lang) for key in mf.CHAPTERS if (DOCS / mf.guide_path(key, lang)[1]).is_file()}
+        rendered = {
+            key: mf.guide_path(key, lang) for key in mf.CHAPTERS if (DOCS / mf.guide_path(key, lang)[1]).is_file()
+        }
         assert rendered, f"no rendered {lang} guide: run python docs/make_figures.py --render-only"
         for key, (template, target) in rendered.items():
             assert key in figures, f"{target} exists but figures.json has no chapter {key}"
@@ -135,12 +137,20 @@ def numbers(text: str) -> set[str]:
 def test_every_guide_has_a_russian_twin_with_the_same_commands_figures_and_numbers(key):
     mf = load_make_figures()
     en, ru = DOCS / mf.guide_path(key, "en")[1], DOCS / mf.guide_path(key, "ru")[1]
-    assert ru.is_file(), f"{ru.relative_to(ROOT)} is missing: write docs/templates/ru/{en.name}, then make_figures.py --render-only"
+    assert ru.is_file(), (
+        f"{ru.relative_to(ROOT)} is missing: write docs/templates/ru/{en.name}, then make_figures.py --render-only"
+    )
     en_text, ru_text = en.read_text(), ru.read_text()
-    assert code_blocks(en_text) == code_blocks(ru_text), f"{ru.name}: its commands or code differ from the English guide"
-    assert figure_targets(en) == figure_targets(ru) and figure_targets(en), f"{ru.name}: other figures than the English guide"
-    assert numbers(en_text) == numbers(ru_text), (f"{ru.name}: numbers only in English {sorted(numbers(en_text) - numbers(ru_text))}, "
-                                                  f"only in Russian {sorted(numbers(ru_text) - numbers(en_text))}")
+    assert code_blocks(en_text) == code_blocks(ru_text), (
+        f"{ru.name}: its commands or code differ from the English guide"
+    )
+    assert figure_targets(en) == figure_targets(ru) and figure_targets(en), (
+        f"{ru.name}: other figures than the English guide"
+    )
+    assert numbers(en_text) == numbers(ru_text), (
+        f"{ru.name}: numbers only in English {sorted(numbers(en_text) - numbers(ru_text))}, "
+        f"only in Russian {sorted(numbers(ru_text) - numbers(en_text))}"
+    )
     assert len(re.findall("[а-яё]", ru_text, re.I)) > len(ru_text) / 4, f"{ru.name} is not mostly Russian"
     links = re.findall(r"\]\(([^)#\s]+\.md)", ru_text)
     assert all((ru.parent / link).is_file() for link in links), f"{ru.name} links a missing page: {links}"
@@ -191,9 +201,18 @@ def test_the_zoo_budget_takes_a_pretrained_model_and_its_manifest_numbers(tmp_pa
     rng = np.random.default_rng(0)
     x = (rng.random((96, 28, 28)) > 0.8).astype(np.float32)
     np.savez(tmp_path / "blobs.npz", x_train=x[:64], y_train=np.zeros(64, int), x_test=x[64:], y_test=np.zeros(32, int))
-    spec = zbuild.ZooSpec("ae", {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05},
-                          overrides={"data": str(tmp_path / "blobs.npz"), "arch": "mlp", "hidden": "32", "latent_dim": "4",
-                                     "batch_size": "16", "eval_samples": "0"})
+    spec = zbuild.ZooSpec(
+        "ae",
+        {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05},
+        overrides={
+            "data": str(tmp_path / "blobs.npz"),
+            "arch": "mlp",
+            "hidden": "32",
+            "latent_dim": "4",
+            "batch_size": "16",
+            "eval_samples": "0",
+        },
+    )
     zbuild.build(["ae"], root=tmp_path / "zoo", steps=5, specs={"ae": spec}, log=lambda s: None)
     monkeypatch.setenv("GENLAB_ZOO", str(tmp_path / "zoo"))
     mf = load_make_figures()

@@ -25,7 +25,9 @@ def protonet_run(tmp_path_factory):
     from conftest import run_cli
 
     out = tmp_path_factory.mktemp("fs") / "protonet"
-    r = run_cli("train", "protonet", "--steps", 120, "--out", out, "--set", "eval_episodes=20", "--set", "progress=false")
+    r = run_cli(
+        "train", "protonet", "--steps", 120, "--out", out, "--set", "eval_episodes=20", "--set", "progress=false"
+    )
     assert r.returncode == 0, r.stderr
     return out
 
@@ -96,8 +98,10 @@ def test_protonet_learns_under_bf16_autocast(tmp_path):
     from genlab.train.engine import load_run
 
     over = {"steps": 60, "progress": False, "eval_episodes": 2, "tensorboard": False}
-    runs = {name: train("protonet", "quick", {**over, "amp": amp}, out=tmp_path / name)
-            for name, amp in (("bf16", "bf16"), ("bf16-again", "bf16"), ("fp32", "off"))}
+    runs = {
+        name: train("protonet", "quick", {**over, "amp": amp}, out=tmp_path / name)
+        for name, amp in (("bf16", "bf16"), ("bf16-again", "bf16"), ("fp32", "off"))
+    }
     weights = {name: load_run(store.path)[0].nets["encoder"].state_dict() for name, store in runs.items()}
     assert all(torch.equal(weights["bf16"][k], weights["bf16-again"][k]) for k in weights["bf16"])
     assert not all(torch.equal(weights["bf16"][k], weights["fp32"][k]) for k in weights["bf16"])
@@ -107,8 +111,12 @@ def test_protonet_learns_under_bf16_autocast(tmp_path):
 
 
 def test_resume_is_exact(tmp_path):
-    a = train("protonet", "quick", {"steps": 4, "progress": False, "ckpt_every": 2, "eval_episodes": 2}, out=tmp_path / "a")
-    b = train("protonet", "quick", {"steps": 2, "progress": False, "ckpt_every": 2, "eval_episodes": 2}, out=tmp_path / "b")
+    a = train(
+        "protonet", "quick", {"steps": 4, "progress": False, "ckpt_every": 2, "eval_episodes": 2}, out=tmp_path / "a"
+    )
+    b = train(
+        "protonet", "quick", {"steps": 2, "progress": False, "ckpt_every": 2, "eval_episodes": 2}, out=tmp_path / "b"
+    )
     b = train("protonet", "quick", {"steps": 4, "progress": False, "eval_episodes": 2}, out=tmp_path / "b", resume=True)
     from genlab.train.engine import load_run
 

@@ -87,8 +87,10 @@ def test_prototypes_do_not_need_a_sorted_support_set():
     for c in range(4):
         assert torch.allclose(protos[c], emb[labels == c].mean(0))
     perm = torch.randperm(12)
-    assert torch.allclose(sq_euclidean_logits(q, prototypes(emb[perm], labels[perm], 4)), sq_euclidean_logits(q, protos), atol=1e-5)
-    assert torch.allclose(sq_euclidean_logits(q, protos), -torch.cdist(q, protos) ** 2, atol=1e-4)
+    assert torch.allclose(
+        sq_euclidean_logits(q, prototypes(emb[perm], labels[perm], 4)), sq_euclidean_logits(q, protos), atol=1e-5
+    )
+    assert torch.allclose(sq_euclidean_logits(q, protos), -(torch.cdist(q, protos) ** 2), atol=1e-4)
 
 
 def test_conv4_shapes():
@@ -108,7 +110,7 @@ def ink_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tens
 
 
 def test_ink_normalisation_centres_and_sizes_the_ink(omniglot):
-    """"center" puts the ink's centroid in the middle; "moments" also gives it one RMS radius, so a
+    """ "center" puts the ink's centroid in the middle; "moments" also gives it one RMS radius, so a
     character moved or drawn smaller comes out (nearly) as the original does."""
     x = omniglot[0].x[::97][:64]  # characters of every alphabet
     cx, cy, r = ink_moments(x)
@@ -122,8 +124,13 @@ def test_ink_normalisation_centres_and_sizes_the_ink(omniglot):
     small = F.pad(small, [3, 4, 4, 3])  # 21 -> 28 pixels, off centre
     base = normalize_ink(x, "moments")
     assert float((normalize_ink(moved, "moments") - base).abs().mean()) < 0.02 < float((moved - x).abs().mean())
-    assert float((normalize_ink(small, "moments") - base).abs().mean()) < 0.5 * float((normalize_ink(small, "none") - x).abs().mean())
-    assert torch.equal(normalize_ink(x, "none"), x) and normalize_ink(torch.zeros(2, 1, 28, 28), "moments").abs().max() == 0
+    assert float((normalize_ink(small, "moments") - base).abs().mean()) < 0.5 * float(
+        (normalize_ink(small, "none") - x).abs().mean()
+    )
+    assert (
+        torch.equal(normalize_ink(x, "none"), x)
+        and normalize_ink(torch.zeros(2, 1, 28, 28), "moments").abs().max() == 0
+    )
     with pytest.raises(GenlabError, match="ink_norm must be one of"):
         Conv4(ink_norm="scale")
 
@@ -131,7 +138,12 @@ def test_ink_normalisation_centres_and_sizes_the_ink(omniglot):
 def test_maml_inner_loop_uses_adapted_parameters_and_second_order_terms():
     torch.manual_seed(0)
     net = MAMLNet(1, 8, 28, 3)
-    x, y, xq, yq = torch.rand(6, 1, 28, 28), torch.arange(3).repeat(2), torch.rand(6, 1, 28, 28), torch.arange(3).repeat(2)
+    x, y, xq, yq = (
+        torch.rand(6, 1, 28, 28),
+        torch.arange(3).repeat(2),
+        torch.rand(6, 1, 28, 28),
+        torch.arange(3).repeat(2),
+    )
     params = dict(net.named_parameters())
     adapted = inner_loop(net, params, x, y, 0.5, 2, create_graph=True)
     before = F.cross_entropy(torch.func.functional_call(net, params, (x,)), y)
@@ -173,7 +185,7 @@ def test_modified_hausdorff_baseline(tmp_path):
     page = np.full((105, 105), 255, np.uint8)
     for name, (r, c) in {"near.png": (10, 12), "far.png": (60, 70)}.items():  # one stroke drawn at two places
         drawn = page.copy()
-        drawn[r:r + 20, c:c + 3] = 0
+        drawn[r : r + 20, c : c + 3] = 0
         Image.fromarray(drawn).save(tmp_path / name)
     near, far = ink_points(tmp_path / "near.png"), ink_points(tmp_path / "far.png")
     assert torch.equal(near, far) and modified_hausdorff(near, far) == 0.0  # centred, as Lake et al.'s baseline
@@ -236,7 +248,11 @@ def test_protonet_ensemble_adds_up_its_members_distances():
     cls = get_recipe("protonet")
     recipe = cls(build_config(cls, "quick", {"ensemble": 2}), "cpu")
     g = torch.Generator().manual_seed(0)
-    sx, sy, qx = torch.rand(6, 1, 28, 28, generator=g), torch.tensor([2, 0, 1, 0, 1, 2]), torch.rand(4, 1, 28, 28, generator=g)
+    sx, sy, qx = (
+        torch.rand(6, 1, 28, 28, generator=g),
+        torch.tensor([2, 0, 1, 0, 1, 2]),
+        torch.rand(4, 1, 28, 28, generator=g),
+    )
     with recipe.inference(), torch.no_grad():
         parts = [recipe.episode_logits(m, sx, sy, qx, 3) for m in recipe.members]
         total = recipe.classify(sx, sy, qx, 3)
@@ -276,7 +292,11 @@ def test_test_shift_embeds_images_as_the_mean_of_their_shifted_copies():
         assert len(recipe._cache) == 7  # ... and reused
     recipe.train_step(None, 0)  # new weights: the cache starts afresh
     with recipe.inference(), torch.no_grad():
-        assert torch.allclose(recipe.classify(sx, sy, qx, 3), sq_euclidean_logits(mean_of_copies(qx), prototypes(mean_of_copies(sx), sy, 3)),
-                              rtol=1e-4, atol=1e-3)
+        assert torch.allclose(
+            recipe.classify(sx, sy, qx, 3),
+            sq_euclidean_logits(mean_of_copies(qx), prototypes(mean_of_copies(sx), sy, 3)),
+            rtol=1e-4,
+            atol=1e-3,
+        )
     with pytest.raises(GenlabError, match="test_shift must be between 0 and 13"):
         cls(build_config(cls, "quick", {"test_shift": 14}), "cpu")

@@ -24,7 +24,14 @@ def ae_run(tmp_path_factory):
 
 
 def test_train_writes_run_folder(ae_run):
-    for name in ("config.yaml", "metrics.jsonl", "eval.json", "samples/final.png", "plots/reconstructions.png", "plots/metrics.png"):
+    for name in (
+        "config.yaml",
+        "metrics.jsonl",
+        "eval.json",
+        "samples/final.png",
+        "plots/reconstructions.png",
+        "plots/metrics.png",
+    ):
         assert (ae_run / name).exists(), name
     assert list_checkpoints(ae_run / "checkpoints")
     assert list((ae_run / "tb").iterdir()), "TensorBoard events written"
@@ -75,7 +82,14 @@ def test_same_seed_same_numbers(ae_run, tmp_path, cli):
 
 
 def test_help_on_every_command(cli):
-    for args in (["--help"], ["train", "--help"], ["sample", "--help"], ["eval", "--help"], ["runs", "list", "--help"], ["data", "export", "--help"]):
+    for args in (
+        ["--help"],
+        ["train", "--help"],
+        ["sample", "--help"],
+        ["eval", "--help"],
+        ["runs", "list", "--help"],
+        ["data", "export", "--help"],
+    ):
         r = cli(*args)
         assert r.returncode == 0 and "usage" in r.stdout
 

@@ -35,12 +35,15 @@ def test_export_then_load_idx_round_trip(tmp_path, cli):
     assert d.y_test.tolist() == ref.y_test.tolist()
 
 
-@pytest.mark.parametrize("mutate, needle", [
-    (lambda b: b[:3], "not an IDX file"),
-    (lambda b: b"\x01" + b[1:], "bad magic"),
-    (lambda b: b[:-5], "truncated"),
-    (lambda b: b + b"xx", "trailing bytes"),
-])
+@pytest.mark.parametrize(
+    "mutate, needle",
+    [
+        (lambda b: b[:3], "not an IDX file"),
+        (lambda b: b"\x01" + b[1:], "bad magic"),
+        (lambda b: b[:-5], "truncated"),
+        (lambda b: b + b"xx", "trailing bytes"),
+    ],
+)
 def test_idx_validation(mutate, needle):
     good = idx_bytes(np.zeros((3, 4, 4), np.uint8))
     assert parse_idx(good).shape == (3, 4, 4)
@@ -117,7 +120,9 @@ def test_download_verifies_and_never_leaves_partial_files(mirror, tmp_path, cli)
     (target / "t10k-labels-idx1-ubyte.gz").unlink()
     r = cli("data", "download", "mnist", "--base-url", url, "--checksums", sums, env=env)
     assert r.returncode == 2 and "checksum mismatch" in r.stderr
-    assert sorted(p.name for p in target.iterdir()) == sorted(["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"])
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"]
+    )
     # an unreachable mirror: a clean error
     r = cli("data", "download", "fashion-mnist", "--base-url", "http://127.0.0.1:9/", env=env)
     assert r.returncode == 2 and "failed" in r.stderr

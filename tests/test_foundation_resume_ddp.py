@@ -28,7 +28,12 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, cli):
     assert cli("train", "ae", "--out", ref, *ARGS).returncode == 0
     run = tmp_path / "killed"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "genlab", "train", "ae", "--out", str(run), *ARGS], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genlab", "train", "ae", "--out", str(run), *ARGS],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list_checkpoints(run / "checkpoints")) < 2:
         time.sleep(0.05)
@@ -66,15 +71,37 @@ def test_existing_run_is_not_overwritten(tmp_path, cli):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not on PATH")
 def test_torchrun_two_processes_match_one(tmp_path, cli):
-    common = ["train", "ae", "--steps", "30", "--set", "arch=mlp", "--set", "batch_size=64", "--set", "log_every=5", "--set", "ckpt_every=30", "--set", "tensorboard=false"]
+    common = [
+        "train",
+        "ae",
+        "--steps",
+        "30",
+        "--set",
+        "arch=mlp",
+        "--set",
+        "batch_size=64",
+        "--set",
+        "log_every=5",
+        "--set",
+        "ckpt_every=30",
+        "--set",
+        "tensorboard=false",
+    ]
     single = tmp_path / "single"
     r = cli(*common, "--out", single)
     assert r.returncode == 0, r.stderr
     ddp = tmp_path / "ddp"
     env = dict(os.environ, OMP_NUM_THREADS="1", GENLAB_THREADS="1")
-    r = subprocess.run(["torchrun", "--standalone", "--nproc_per_node", "2", "-m", "genlab", *common, "--out", str(ddp)],
-                       capture_output=True, text=True, timeout=600, env=env)
-    assert r.returncode == 0, r.stderr[:2500] + "\n...\n" + r.stderr[-1500:]  # the head holds a crashed rank's own message
+    r = subprocess.run(
+        ["torchrun", "--standalone", "--nproc_per_node", "2", "-m", "genlab", *common, "--out", str(ddp)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert r.returncode == 0, (
+        r.stderr[:2500] + "\n...\n" + r.stderr[-1500:]
+    )  # the head holds a crashed rank's own message
     a, b = _tensors(single), _tensors(ddp)
     params = [k for k in a if "nets" in k and ("weight" in k or "bias" in k)]
     assert params

@@ -16,7 +16,12 @@ STEPS = 120
 @pytest.fixture(scope="module")
 def cycle_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("gan") / "cyclegan"
-    train("cyclegan", "quick", {"steps": STEPS, "batch_size": 8, "eval_every": 60, "log_every": 20, "progress": False}, out=out)
+    train(
+        "cyclegan",
+        "quick",
+        {"steps": STEPS, "batch_size": 8, "eval_every": 60, "log_every": 20, "progress": False},
+        out=out,
+    )
     return out
 
 
@@ -28,7 +33,10 @@ def test_translation_keeps_the_digit_and_moves_the_thickness(cycle_run):
     assert ev["thickness_b2a"] < ev["thickness_b"] - 0.3 * (ev["thickness_b"] - ev["thickness_a"]), ev
     assert ev["cycle_l1_a"] < 0.08 and ev["cycle_l1_b"] < 0.08, ev
     rows = [json.loads(line) for line in (cycle_run / "metrics.jsonl").read_text().splitlines()]
-    assert all(k in rows[0] for k in ("d_loss", "g_loss", "cycle_loss", "identity_loss", "d_real_acc", "d_fake_acc", "g_grad_norm"))
+    assert all(
+        k in rows[0]
+        for k in ("d_loss", "g_loss", "cycle_loss", "identity_loss", "d_real_acc", "d_fake_acc", "g_grad_norm")
+    )
     assert (cycle_run / "samples" / "translations.png").exists()
 
 
@@ -46,8 +54,11 @@ def test_translate_cli(cycle_run, cli, tmp_path):
     assert stroke_thickness(y).mean() > stroke_thickness(x).mean() + 0.2
 
     np.save(tmp_path / "rgb.npy", np.zeros((2, 3, 32, 32), np.uint8))
-    for args, message in [(("--in", tmp_path / "rgb.npy"), "translates (1, 28, 28)"), (("--in", tmp_path / "nope.npy"), "not found"),
-                          (("--in", png), "must be a .npy")]:
+    for args, message in [
+        (("--in", tmp_path / "rgb.npy"), "translates (1, 28, 28)"),
+        (("--in", tmp_path / "nope.npy"), "not found"),
+        (("--in", png), "must be a .npy"),
+    ]:
         r = cli("translate", cycle_run, "--direction", "b2a", *args, "--out", tmp_path / "o.npy")
         assert r.returncode == 2 and message in r.stderr, r.stderr
     r = cli("translate", cycle_run, "--direction", "sideways", "--in", src, "--out", tmp_path / "o.npy")

@@ -18,7 +18,12 @@ VITALS = ("d_loss", "g_loss", "d_real_acc", "d_fake_acc", "d_grad_norm", "g_grad
 @pytest.fixture(scope="module")
 def dcgan_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("gan") / "dcgan"
-    train("dcgan", "quick", {"steps": STEPS, "batch_size": 32, "eval_every": 100, "sample_every": 100, "log_every": 20, "progress": False}, out=out)
+    train(
+        "dcgan",
+        "quick",
+        {"steps": STEPS, "batch_size": 32, "eval_every": 100, "sample_every": 100, "log_every": 20, "progress": False},
+        out=out,
+    )
     return out
 
 
@@ -67,8 +72,26 @@ def test_rgb_image_folder_trains_at_32px(tmp_path, cli):
         Image.fromarray(img).save(folder / f"{i}.png")
     for preset in ("quick", "book"):
         run = tmp_path / f"rgb-{preset}"
-        r = cli("train", "dcgan", "--preset", preset, "--data", folder, "--set", "channels=3", "--set", "image_size=32", "--steps", 4,
-                "--set", "batch_size=8", "--set", "progress=false", "--out", run)
+        r = cli(
+            "train",
+            "dcgan",
+            "--preset",
+            preset,
+            "--data",
+            folder,
+            "--set",
+            "channels=3",
+            "--set",
+            "image_size=32",
+            "--steps",
+            4,
+            "--set",
+            "batch_size=8",
+            "--set",
+            "progress=false",
+            "--out",
+            run,
+        )
         assert r.returncode == 0, r.stderr
         assert "digit evaluator" in json.loads((run / "eval.json").read_text())["note"]
     r = cli("sample", tmp_path / "rgb-quick", "--n", 5, "--out", tmp_path / "rgb.npy")
@@ -76,16 +99,34 @@ def test_rgb_image_folder_trains_at_32px(tmp_path, cli):
     assert np.load(tmp_path / "rgb.npy").shape == (5, 3, 32, 32)
 
 
-@pytest.mark.parametrize("detector,sets,message", [
-    ("coverage", ["eval_every=5", "collapse_patience=3", "collapse_grace=0"], "mode collapse at step 15"),
-    ("discriminator", ["eval_every=0", "lr_d=2e-3", "d_pinned_steps=25"], "100% right on every batch"),
-])
+@pytest.mark.parametrize(
+    "detector,sets,message",
+    [
+        ("coverage", ["eval_every=5", "collapse_patience=3", "collapse_grace=0"], "mode collapse at step 15"),
+        ("discriminator", ["eval_every=0", "lr_d=2e-3", "d_pinned_steps=25"], "100% right on every batch"),
+    ],
+)
 def test_a_failed_run_stops_with_a_clear_message_and_keeps_its_checkpoint(detector, sets, message, tmp_path, cli):
     """A generator that cannot learn (lr 1e-9) makes one digit class and loses every duel."""
     run = tmp_path / detector
     extra = [arg for s in sets for arg in ("--set", s)]
-    r = cli("train", "dcgan", "--steps", 300, "--out", run, "--set", "lr=1e-9", "--set", "ckpt_every=5", "--set", "batch_size=32",
-            "--set", "progress=false", *extra)
+    r = cli(
+        "train",
+        "dcgan",
+        "--steps",
+        300,
+        "--out",
+        run,
+        "--set",
+        "lr=1e-9",
+        "--set",
+        "ckpt_every=5",
+        "--set",
+        "batch_size=32",
+        "--set",
+        "progress=false",
+        *extra,
+    )
     assert r.returncode == 2, r.stderr
     assert message in r.stderr and "Traceback" not in r.stderr
     assert list((run / "checkpoints").glob("step_*.safetensors"))

@@ -18,7 +18,12 @@ STEPS = 300
 @pytest.fixture(scope="module")
 def style_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("gan") / "stylegan"
-    train("stylegan", "quick", {"steps": STEPS, "batch_size": 32, "eval_every": 150, "log_every": 50, "progress": False}, out=out)
+    train(
+        "stylegan",
+        "quick",
+        {"steps": STEPS, "batch_size": 32, "eval_every": 150, "log_every": 50, "progress": False},
+        out=out,
+    )
     return out
 
 
@@ -49,5 +54,8 @@ def test_style_mixing_and_truncation_grids_are_written(style_run):
 def test_truncation_trades_variety_for_typicality(style_run):
     recipe, _, _ = load_run(style_run)
     with torch.no_grad():
-        spread = {psi: float(recipe.sample(64, torch.Generator().manual_seed(0), truncation=psi).std(0).mean()) for psi in (0.0, 0.5, 1.0)}
+        spread = {
+            psi: float(recipe.sample(64, torch.Generator().manual_seed(0), truncation=psi).std(0).mean())
+            for psi in (0.0, 0.5, 1.0)
+        }
     assert spread[0.0] < 0.5 * spread[1.0] and spread[0.0] < spread[0.5] < spread[1.0], spread

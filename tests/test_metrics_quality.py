@@ -29,7 +29,9 @@ def test_frechet_distance_matches_closed_form():
     assert frechet_distance(m1, np.diag(v1), m2, np.diag(v2)) == pytest.approx(expected, rel=1e-9)
     # full covariances: invariant under a common rotation
     q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
-    assert frechet_distance(q @ m1, q @ np.diag(v1) @ q.T, q @ m2, q @ np.diag(v2) @ q.T) == pytest.approx(expected, rel=1e-6)
+    assert frechet_distance(q @ m1, q @ np.diag(v1) @ q.T, q @ m2, q @ np.diag(v2) @ q.T) == pytest.approx(
+        expected, rel=1e-6
+    )
 
 
 def test_fid_of_a_set_with_itself_is_zero_and_grows_with_a_shift():
@@ -73,7 +75,9 @@ def test_ssim_and_iwae_bound():
 
 def test_other_families_metrics():
     fs = fewshot_accuracy([0.5, 0.7, 0.6, 0.6])
-    assert fs["accuracy"] == pytest.approx(0.6) and fs["ci95"] == pytest.approx(1.96 * np.std([0.5, 0.7, 0.6, 0.6], ddof=1) / 2)
+    assert fs["accuracy"] == pytest.approx(0.6) and fs["ci95"] == pytest.approx(
+        1.96 * np.std([0.5, 0.7, 0.6, 0.6], ddof=1) / 2
+    )
     sim = torch.eye(20) + 0.01 * torch.arange(20.0)[None, :]  # the match always wins
     assert recall_at_k(sim) == {"recall@1": 1.0, "recall@5": 1.0, "recall@10": 1.0}
     shifted = torch.roll(torch.eye(20), 1, dims=1) * 2 + torch.eye(20)  # the match always ranks 2nd

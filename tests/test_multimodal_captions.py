@@ -118,13 +118,18 @@ def test_russian_grammar_agrees_in_gender_and_case():
     assert Adj("наклонённ", "ый", " вправо").form("nom", "f") == "наклонённая вправо"
     assert ru_noun("семёрка", "f") == {"nom": "семёрка", "acc": "семёрку", "gen": "семёрки"}
     assert ru_noun("единица", "f")["gen"] == "единицы" and ru_noun("цифра", "f")["acc"] == "цифру"
-    assert ru_noun("ноль", "m") == {"nom": "ноль", "acc": "ноль", "gen": "ноля"} and ru_noun("нолик", "m")["gen"] == "нолика"
+    assert (
+        ru_noun("ноль", "m") == {"nom": "ноль", "acc": "ноль", "gen": "ноля"}
+        and ru_noun("нолик", "m")["gen"] == "нолика"
+    )
 
 
 def _agreeing_words() -> dict[str, set]:
     """Every form of every agreeing word of the Russian captions -> the (case, gender) pairs it can express."""
     out: dict[str, set] = {}
-    adjectives = {a for lv in RU_PHRASES.values() for pre, post in lv.values() for a in pre + post if isinstance(a, Adj)}
+    adjectives = {
+        a for lv in RU_PHRASES.values() for pre, post in lv.values() for a in pre + post if isinstance(a, Adj)
+    }
     for a in adjectives:
         for case in ("nom", "acc", "gen"):
             for g in "mfn":
@@ -145,7 +150,9 @@ def test_russian_captions_are_true_agree_and_cover_every_digit_and_level():
     rng = np.random.default_rng(0)
     adjectives, nouns = _agreeing_words(), _nouns()
     invariant = {p for lv in RU_PHRASES.values() for _, post in lv.values() for p in post if isinstance(p, str)}
-    invariant |= {p.tail for lv in RU_PHRASES.values() for _, post in lv.values() for p in post if isinstance(p, Adj) and p.tail}
+    invariant |= {
+        p.tail for lv in RU_PHRASES.values() for _, post in lv.values() for p in post if isinstance(p, Adj) and p.tail
+    }
     said = set()
     for label in range(10):
         names = {RU_NUMERALS[label], str(label)} | {v for n, g in RU_NOUNS[label] for v in ru_noun(n, g).values()}
@@ -163,9 +170,14 @@ def test_russian_captions_are_true_agree_and_cover_every_digit_and_level():
                 for w in words:  # every adjective and participle agrees with the noun in case and gender
                     if w in adjectives and heads:
                         assert adjectives[w] & heads[0], (c, w)
-                for stems, attr, level in (((" жирн", " толст"), 0, 2), ((" тонк",), 0, 0), (("влево", "налево"), 1, 0),
-                                           (("вправо", "направо"), 1, 2), ((" маленьк", " мелк", " небольш", " крошечн"), 2, 0),
-                                           ((" больш", " крупн", " огромн"), 2, 2)):
+                for stems, attr, level in (
+                    ((" жирн", " толст"), 0, 2),
+                    ((" тонк",), 0, 0),
+                    (("влево", "налево"), 1, 0),
+                    (("вправо", "направо"), 1, 2),
+                    ((" маленьк", " мелк", " небольш", " крошечн"), 2, 0),
+                    ((" больш", " крупн", " огромн"), 2, 2),
+                ):
                     if any(s in padded for s in stems):
                         assert lv[attr] == level, c  # what it says is true of the measured level
                         said.add((attr, level))

@@ -17,8 +17,21 @@ from genlab.train.engine import build_config, load_run, train
 from genlab.utils.images import save_png, to_uint8
 from genlab.utils.runtime import seed_everything
 
-SMALL = {"image_widths": "16,32,64", "embed_dim": 32, "text_width": 64, "text_layers": 1, "text_heads": 2, "text_ff": 128,
-         "max_len": 20, "warmup": 20, "batch_size": 128, "lr": 3e-3, "progress": "false", "tensorboard": "false", "log_every": 50}
+SMALL = {
+    "image_widths": "16,32,64",
+    "embed_dim": 32,
+    "text_width": 64,
+    "text_layers": 1,
+    "text_heads": 2,
+    "text_ff": 128,
+    "max_len": 20,
+    "warmup": 20,
+    "batch_size": 128,
+    "lr": 3e-3,
+    "progress": "false",
+    "tensorboard": "false",
+    "log_every": 50,
+}
 
 
 def test_text_encoder_ignores_padding_and_pools_at_eot():
@@ -56,7 +69,10 @@ def test_book_preset_builds_the_books_sizes():
         r = CLIPRecipe(cfg, device="meta")
     clip = r.nets["clip"]
     assert len(clip.text.transformer.layers) == 12 and clip.text.token.embedding_dim == 512 and cfg.max_len == 77
-    assert clip.text.transformer.layers[0].self_attn.num_heads == 8 and clip.text.transformer.layers[0].linear1.out_features == 2048
+    assert (
+        clip.text.transformer.layers[0].self_attn.num_heads == 8
+        and clip.text.transformer.layers[0].linear1.out_features == 2048
+    )
     stem = clip.image.backbone[0]
     assert stem.kernel_size == (7, 7) and stem.stride == (2, 2) and clip.image.projection.in_features == 512
     assert cfg.lr == 1e-4 and cfg.temperature == 0.07
@@ -100,15 +116,44 @@ def test_clip_learns_russian_class_names_and_which_texts_name_a_digit(run):
     recipe, _, _ = load_run(run)
     d = embedded_mnist()
     assert accuracy(recipe.classify(d.x_test, RU_NUMERALS), d.y_test) >= 0.75  # chance: 0.1
-    assert accuracy(recipe.classify(d.x_test, ["нолик", "единичка", "двойка", "тройка", "четвёрка", "пятёрка", "шестёрка",
-                                               "семёрка", "восьмёрка", "девятка"], ["{}"]), d.y_test) >= 0.6
+    assert (
+        accuracy(
+            recipe.classify(
+                d.x_test,
+                [
+                    "нолик",
+                    "единичка",
+                    "двойка",
+                    "тройка",
+                    "четвёрка",
+                    "пятёрка",
+                    "шестёрка",
+                    "семёрка",
+                    "восьмёрка",
+                    "девятка",
+                ],
+                ["{}"],
+            ),
+            d.y_test,
+        )
+        >= 0.6
+    )
     ev = json.loads((run / "eval.json").read_text())
     assert ev["zero_shot_acc_ru"] >= 0.75 and ev["prompt_check_digitless_rejected"] >= 0.8, ev
-    digits = [f"the digit {w}" for w in d.classes] + [f"a bold {w}" for w in d.classes] + [f"цифра {w}" for w in RU_NUMERALS]
+    digits = (
+        [f"the digit {w}" for w in d.classes] + [f"a bold {w}" for w in d.classes] + [f"цифра {w}" for w in RU_NUMERALS]
+    )
     report = recipe.drawable(digits)
     assert np.mean([r["ok"] for r in report]) >= 0.75, report  # calibrated to accept ~95% of captions
     assert np.mean([r["digit"] == i % 10 for i, r in enumerate(report)]) >= 0.9, report
-    nothing = ["a cat", "банан", "a red sports car", "красивый закат над океаном", "the sound of rain", "кошка на диване"]
+    nothing = [
+        "a cat",
+        "банан",
+        "a red sports car",
+        "красивый закат над океаном",
+        "the sound of rain",
+        "кошка на диване",
+    ]
     report = recipe.drawable(nothing)
     assert sum(not r["ok"] for r in report) >= 5, report
     assert report[1]["unknown_words"] == ["банан"]
@@ -140,7 +185,9 @@ def test_classify_cli(run, tmp_path, cli):
         files.append(f)
     batch = tmp_path / "batch.npy"
     np.save(batch, to_uint8(d.x_test[::50]))  # 20 digits, uint8 (N, 28, 28)
-    r = cli("classify", run, *files, batch, "--classes", ",".join(d.classes), "--template", "a handwritten {}", "--json")
+    r = cli(
+        "classify", run, *files, batch, "--classes", ",".join(d.classes), "--template", "a handwritten {}", "--json"
+    )
     assert r.returncode == 0, r.stderr
     preds = json.loads(r.stdout)["predictions"]
     assert len(preds) == 23 and set(preds[0]["probs"]) == set(d.classes)
@@ -152,7 +199,9 @@ def test_classify_cli(run, tmp_path, cli):
     ru_preds = [p["label"] for p in json.loads(ru.stdout)["predictions"]]
     assert sum(p == names[int(y)] for p, y in zip(ru_preds, d.y_test[::50])) >= 14
     plain = cli("classify", run, files[0], "--classes", "cat,dog,seven")  # any class names; plain ranked output
-    assert plain.returncode == 0 and plain.stdout.startswith(f"{files[0]}: ") and plain.stdout.count(",") == 2, plain.stderr
+    assert plain.returncode == 0 and plain.stdout.startswith(f"{files[0]}: ") and plain.stdout.count(",") == 2, (
+        plain.stderr
+    )
     for bad in (["--template", "no placeholder"], ["--classes", "one"]):
         r = cli("classify", run, files[0], *bad)
         assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
@@ -169,7 +218,11 @@ def test_classify_inputs_npy_and_images(tmp_path):
     assert torch.allclose(x[:2], torch.ones(2, 1, 28, 28))
     (tmp_path / "bad.npy").write_bytes(b"not numpy")
     np.save(tmp_path / "text.npy", np.array(["a", "b"]))
-    for name, msg in (("bad.npy", "not a readable .npy"), ("text.npy", "expected images"), ("missing.npy", "not found")):
+    for name, msg in (
+        ("bad.npy", "not a readable .npy"),
+        ("text.npy", "expected images"),
+        ("missing.npy", "not found"),
+    ):
         with pytest.raises(GenlabError, match=msg):
             _load_inputs([str(tmp_path / name)], 1, 28)
 

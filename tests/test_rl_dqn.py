@@ -11,8 +11,26 @@ from PIL import Image
 
 from genlab.cli import main
 
-SMALL = ["--steps", "4000", "--seed", "0", "--set", "progress=false", "--set", "epsilon_steps=2000", "--set", "learning_starts=500",
-         "--set", "eval_every=2000", "--set", "eval_episodes=5", "--set", "final_eval_episodes=20", "--set", "lr_end=1e-4"]
+SMALL = [
+    "--steps",
+    "4000",
+    "--seed",
+    "0",
+    "--set",
+    "progress=false",
+    "--set",
+    "epsilon_steps=2000",
+    "--set",
+    "learning_starts=500",
+    "--set",
+    "eval_every=2000",
+    "--set",
+    "eval_episodes=5",
+    "--set",
+    "final_eval_episodes=20",
+    "--set",
+    "lr_end=1e-4",
+]
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +72,16 @@ def test_play_writes_gif(dqn_run, tmp_path, cli):
     assert sum(durations) == 30 * 50 and 2 <= im.n_frames <= 30
 
 
-@pytest.mark.parametrize("args, words", [
-    (["train", "dqn", "--env", "NoSuchEnv-v0"], "unknown gymnasium environment"),
-    (["train", "dqn", "--env", "Pendulum-v1"], "discrete action space"),
-    (["train", "dqn", "--env", "FrozenLake-v1"], "Box observation"),
-    (["train", "qlearning", "--env", "CartPole-v1"], "discrete (tabular) observation"),
-    (["train", "dqn", "--set", "target_update=soft"], "target_update must be one of"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["train", "dqn", "--env", "NoSuchEnv-v0"], "unknown gymnasium environment"),
+        (["train", "dqn", "--env", "Pendulum-v1"], "discrete action space"),
+        (["train", "dqn", "--env", "FrozenLake-v1"], "Box observation"),
+        (["train", "qlearning", "--env", "CartPole-v1"], "discrete (tabular) observation"),
+        (["train", "dqn", "--set", "target_update=soft"], "target_update must be one of"),
+    ],
+)
 def test_bad_input_is_one_line(args, words, tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "run"), "--steps", "10", "--set", "progress=false"]) == 2
     err = capsys.readouterr().err.strip()
@@ -89,7 +110,9 @@ def test_keep_best_puts_back_the_best_validated_policy(dqn_run):
 
     recipe, store, _ = load_run(dqn_run)
     final = json.loads((dqn_run / "eval.json").read_text())
-    assert final["policy_step"] == recipe.best["step"] and recipe.best["score"] >= 80  # the kept policy is the validated best
+    assert (
+        final["policy_step"] == recipe.best["step"] and recipe.best["score"] >= 80
+    )  # the kept policy is the validated best
     best_q = {k: v.clone() for k, v in recipe.best["nets"]["q"].items()}
     with torch.no_grad():  # spoil the policy: always push left, falls within ~10 steps
         for p in recipe.nets["q"].parameters():
@@ -119,7 +142,9 @@ def test_flat_adam_matches_torch_adam():
     flat = FlatMLP(b)
     adam = FlatAdam(ob, flat)
     pa, pb = list(a.parameters()), list(b.parameters())
-    assert all(p.data_ptr() == flat.flat[s].data_ptr() for p, s in zip(pb, flat.slices))  # the module's parameters are views
+    assert all(
+        p.data_ptr() == flat.flat[s].data_ptr() for p, s in zip(pb, flat.slices)
+    )  # the module's parameters are views
     for i in range(30):
         x, y = torch.randn(16, 4) * 5, torch.randn(16, 2) * 10
         for opt in (oa, ob):
@@ -136,8 +161,11 @@ def test_flat_adam_matches_torch_adam():
     sd = copy.deepcopy(ob.state_dict())
     ob.load_state_dict(sd)
     adam.bind()
-    assert all(torch.equal(ob.state[p]["exp_avg"], oa.state[q]["exp_avg"].view_as(p)) or
-               float((ob.state[p]["exp_avg"] - oa.state[q]["exp_avg"]).abs().max()) < 1e-6 for p, q in zip(pb, pa))
+    assert all(
+        torch.equal(ob.state[p]["exp_avg"], oa.state[q]["exp_avg"].view_as(p))
+        or float((ob.state[p]["exp_avg"] - oa.state[q]["exp_avg"]).abs().max()) < 1e-6
+        for p, q in zip(pb, pa)
+    )
     assert ob.state[pb[0]]["exp_avg"].data_ptr() == adam.exp_avg.data_ptr()
 
 
@@ -154,7 +182,13 @@ def test_written_out_gradients_equal_autograd(double, loss):
     assert recipe.lean
     g = torch.Generator().manual_seed(0)
     obs, next_obs = torch.randn(48, 4, generator=g) * 2, torch.randn(48, 4, generator=g) * 2
-    batch = (obs, torch.randint(0, 2, (48,), generator=g), torch.rand(48, generator=g) * 5, next_obs, (torch.rand(48, generator=g) < 0.2).float())
+    batch = (
+        obs,
+        torch.randint(0, 2, (48,), generator=g),
+        torch.rand(48, generator=g) * 5,
+        next_obs,
+        (torch.rand(48, generator=g) < 0.2).float(),
+    )
     loss_a, q_a = recipe.td_loss(*batch)
     grads_a = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss_a, recipe.params["q"])])
     loss_m, q_m = recipe.td_gradients(*(t.numpy() for t in batch))

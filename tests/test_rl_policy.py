@@ -17,7 +17,9 @@ def test_discounted_returns_bootstrap_after_truncation():
 @pytest.mark.slow
 def test_a2c_learns_cartpole(tmp_path):
     # 2,000 engine steps x 8 environments = 16k environment steps
-    store = train("a2c", "quick", {"steps": 2000, "seed": 1, "progress": False, "final_eval_episodes": 20}, out=tmp_path / "a2c")
+    store = train(
+        "a2c", "quick", {"steps": 2000, "seed": 1, "progress": False, "final_eval_episodes": 20}, out=tmp_path / "a2c"
+    )
     ev = store.read_eval()
     assert ev["episodes"] == 20 and ev["mean_return"] >= 150, ev  # random play: ~22
     recipe, _, _ = load_run(store.path)

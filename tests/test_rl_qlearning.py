@@ -33,14 +33,24 @@ def test_greedy_policy_solves_slippery_frozenlake(frozenlake_run):
 def test_same_seed_same_table(tmp_path):
     tables = []
     for name in ("a", "b"):
-        recipe, _, _ = load_run(train("qlearning", "quick", {**FAST, "steps": 3000, "final_eval_episodes": 10, "seed": 3}, out=tmp_path / name).path)
+        recipe, _, _ = load_run(
+            train(
+                "qlearning", "quick", {**FAST, "steps": 3000, "final_eval_episodes": 10, "seed": 3}, out=tmp_path / name
+            ).path
+        )
         tables.append(recipe.q.copy())
     assert np.abs(tables[0]).sum() > 0
     np.testing.assert_array_equal(tables[0], tables[1])
 
 
 def test_taxi_learns_to_deliver(tmp_path):
-    recipe, _, _ = load_run(train("qlearning", "quick", {**FAST, "env": "Taxi-v4", "steps": 60_000, "lr": 0.5, "lr_end": 0.1,
-                                                          "final_eval_episodes": 20}, out=tmp_path / "taxi").path)
+    recipe, _, _ = load_run(
+        train(
+            "qlearning",
+            "quick",
+            {**FAST, "env": "Taxi-v4", "steps": 60_000, "lr": 0.5, "lr_end": 0.1, "final_eval_episodes": 20},
+            out=tmp_path / "taxi",
+        ).path
+    )
     ev = recipe.evaluate_options(episodes=50)
     assert ev["mean_return"] > 0, ev  # random play scores about -770; a delivery scores 20 minus the steps taken

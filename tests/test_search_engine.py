@@ -15,8 +15,18 @@ from genlab.pipelines.search import SearchIndex, build_index, load_model, query
 from genlab.train.engine import train
 from genlab.utils.images import save_png, to_uint8
 
-TINY = {"image_widths": "8,16", "embed_dim": 16, "text_width": 32, "text_layers": 1, "text_heads": 2, "text_ff": 32,
-        "batch_size": 64, "progress": "false", "tensorboard": "false", "warmup": 0}
+TINY = {
+    "image_widths": "8,16",
+    "embed_dim": 16,
+    "text_width": 32,
+    "text_layers": 1,
+    "text_heads": 2,
+    "text_ff": 32,
+    "batch_size": 64,
+    "progress": "false",
+    "tensorboard": "false",
+    "warmup": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +121,7 @@ def test_interrupted_indexing_keeps_the_previous_index(run, folder, tmp_path, mo
     build_index(folder, run, idx_path, log=lambda m: None)
     before = idx_path.read_bytes()
     save_png(folder / "extra.png", to_uint8(embedded_mnist().x_test[5:6])[0])
+
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
@@ -136,7 +147,10 @@ def test_search_cli(run, folder, tmp_path, cli):
     shutil.copytree(run, moved)
     r = cli("search", "query", idx, "--image", folder / "digit0.png", "-k", "2", "--model", moved)
     assert r.returncode == 0 and "digit0.png" in r.stdout.splitlines()[0], r.stderr
-    for args, msg in ((["query", idx, " "], "empty"), (["query", tmp_path / "none.npz", "x"], "not found"),
-                      (["index", tmp_path / "nope", "--model", run, "--index", idx], "folder not found")):
+    for args, msg in (
+        (["query", idx, " "], "empty"),
+        (["query", tmp_path / "none.npz", "x"], "not found"),
+        (["index", tmp_path / "nope", "--model", run, "--index", idx], "folder not found"),
+    ):
         r = cli("search", *args)
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr

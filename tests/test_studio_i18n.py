@@ -17,16 +17,67 @@ from genlab.app.i18n import LANGS, LIBRARY_ERRORS, MESSAGES, english_phrases, er
 APP = Path(__file__).resolve().parents[1] / "src" / "genlab" / "app"
 PAGE_FILES = [APP / "studio.py", APP / "ui.py", *sorted((APP / "views").glob("*.py"))]
 #: Streamlit calls whose string arguments a user reads (labels, options, captions, messages, titles)
-SHOWN = {"title", "header", "subheader", "caption", "markdown", "write", "text", "info", "warning", "error", "success",
-         "exception", "button", "download_button", "slider", "select_slider", "selectbox", "multiselect", "radio",
-         "checkbox", "toggle", "text_input", "text_area", "number_input", "file_uploader", "camera_input", "metric",
-         "tabs", "expander", "spinner", "image", "Page", "set_page_config", "progress", "toast", "popover",
-         "GenlabError", "DataFrame", "RangeIndex", "friendly"}
+SHOWN = {
+    "title",
+    "header",
+    "subheader",
+    "caption",
+    "markdown",
+    "write",
+    "text",
+    "info",
+    "warning",
+    "error",
+    "success",
+    "exception",
+    "button",
+    "download_button",
+    "slider",
+    "select_slider",
+    "selectbox",
+    "multiselect",
+    "radio",
+    "checkbox",
+    "toggle",
+    "text_input",
+    "text_area",
+    "number_input",
+    "file_uploader",
+    "camera_input",
+    "metric",
+    "tabs",
+    "expander",
+    "spinner",
+    "image",
+    "Page",
+    "set_page_config",
+    "progress",
+    "toast",
+    "popover",
+    "GenlabError",
+    "DataFrame",
+    "RangeIndex",
+    "friendly",
+}
 #: the studio's own helpers: which of their arguments are text (position, keyword)
 HELPERS = {"pick_run": (2, "label"), "digit_picker": (1, "label")}
 #: keyword arguments that are identifiers, not text
-NOT_TEXT = {"key", "type", "mime", "file_name", "icon", "page_icon", "layout", "width", "delta_color", "format",
-            "label_visibility", "run_every", "horizontal", "axis"}
+NOT_TEXT = {
+    "key",
+    "type",
+    "mime",
+    "file_name",
+    "icon",
+    "page_icon",
+    "layout",
+    "width",
+    "delta_color",
+    "format",
+    "label_visibility",
+    "run_every",
+    "horizontal",
+    "axis",
+}
 #: literals a page may show as they are (file names, formats)
 ALLOWED = {"config.yaml", "genlab-text2image.png", "image/png"}
 WORD = re.compile(r"[A-Za-z]{3,}")
@@ -49,8 +100,20 @@ def test_every_message_has_both_languages_with_the_same_placeholders():
 
 
 def test_messages_format_in_both_languages():
-    samples = {"n": 3, "limit": 1000, "seconds": 1.5, "best": 0.5, "mean": 0.4, "t": 0.25, "beta": 4.0, "ms": 12.0,
-               "p": 0.5, "prob": 0.5, "r": 1.0, "ret": 200.0}
+    samples = {
+        "n": 3,
+        "limit": 1000,
+        "seconds": 1.5,
+        "best": 0.5,
+        "mean": 0.4,
+        "t": 0.25,
+        "beta": 4.0,
+        "ms": 12.0,
+        "p": 0.5,
+        "prob": 0.5,
+        "r": 1.0,
+        "ret": 200.0,
+    }
     for key, (en, _) in MESSAGES.items():
         kw = {name: samples.get(name, "X") for name in fields(en)}
         for lang in LANGS:
@@ -154,14 +217,16 @@ def test_the_literal_scan_catches_english():
 
 
 def test_known_library_errors_are_translated():
-    cases = ["the prompt is empty; describe a digit, e.g. 'a bold seven slanted right'",
-             "the prompt is 1,000,000 characters long; keep it under 1,000 (e.g. 'a thin 4')",
-             "upload.png has too many pixels; the studio takes images up to 4,096 x 4,096 pixels",
-             "x.png is 9.5 MB; the studio takes images up to 8 MB",
-             "x.png is not a readable image (UnidentifiedImageError); give a PNG or JPEG file",
-             "/etc is outside the folders this studio may read (/runs); start it with 'genlab studio --folder DIR'",
-             "the prompt 'a cat' names no digit this model can draw; words it does not know: cat. It draws handwritten digits 0-9 "
-             "(thin/bold, slanted left/right, small/large), e.g. 'a bold seven slanted right' or 'жирная семёрка'"]
+    cases = [
+        "the prompt is empty; describe a digit, e.g. 'a bold seven slanted right'",
+        "the prompt is 1,000,000 characters long; keep it under 1,000 (e.g. 'a thin 4')",
+        "upload.png has too many pixels; the studio takes images up to 4,096 x 4,096 pixels",
+        "x.png is 9.5 MB; the studio takes images up to 8 MB",
+        "x.png is not a readable image (UnidentifiedImageError); give a PNG or JPEG file",
+        "/etc is outside the folders this studio may read (/runs); start it with 'genlab studio --folder DIR'",
+        "the prompt 'a cat' names no digit this model can draw; words it does not know: cat. It draws handwritten digits 0-9 "
+        "(thin/bold, slanted left/right, small/large), e.g. 'a bold seven slanted right' or 'жирная семёрка'",
+    ]
     for message in cases:
         assert error_text(message, "en") == message
         ru = error_text(message, "ru")
@@ -178,9 +243,28 @@ def test_english_phrases_are_found_where_they_are():
 def page_texts(at) -> str:
     """Everything an AppTest page shows as text: labels, options, captions, messages, titles."""
     parts = []
-    for kind in ("title", "caption", "markdown", "subheader", "info", "warning", "error", "success", "button", "tabs",
-                 "text_input", "text_area", "slider", "selectbox", "radio", "checkbox", "number_input", "metric",
-                 "expander", "multiselect"):
+    for kind in (
+        "title",
+        "caption",
+        "markdown",
+        "subheader",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "button",
+        "tabs",
+        "text_input",
+        "text_area",
+        "slider",
+        "selectbox",
+        "radio",
+        "checkbox",
+        "number_input",
+        "metric",
+        "expander",
+        "multiselect",
+    ):
         for el in at.get(kind):
             for attr in ("value", "label", "help", "placeholder", "options"):
                 v = getattr(el, attr, None)
@@ -195,8 +279,9 @@ def page_texts(at) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("name", ["text_to_image", "search", "zero_shot", "latent", "generators", "diffusion", "rl",
-                                  "fewshot", "runs"])
+@pytest.mark.parametrize(
+    "name", ["text_to_image", "search", "zero_shot", "latent", "generators", "diffusion", "rl", "fewshot", "runs"]
+)
 def test_every_page_in_russian_in_an_empty_runs_folder(name, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -228,4 +313,7 @@ def test_the_switch_changes_the_language_and_keeps_it_across_pages(tmp_path, mon
     at.selectbox(key="lang").set_value("ru").run()
     assert at.title[0].value == t("t2i.title", "ru")
     at.switch_page("views/runs.py").run()
-    assert at.title[0].value == t("runs.title", "ru") and t("runs.none", "ru", runs=tmp_path).split("`")[0] in at.info[0].value
+    assert (
+        at.title[0].value == t("runs.title", "ru")
+        and t("runs.none", "ru", runs=tmp_path).split("`")[0] in at.info[0].value
+    )

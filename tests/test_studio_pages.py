@@ -27,20 +27,58 @@ from genlab.utils.images import to_uint8
 
 APP = str(Path(__file__).resolve().parents[1] / "src" / "genlab" / "app" / "studio.py")
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 QUIET = {"progress": "false", "tensorboard": "false"}
 #: tiny versions of the models the pages use (keys a model does not have are dropped)
 TINY = {
-    "text2image": {"steps": 12, "batch_size": 32, "clip_embed_dim": 16, "clip_image_widths": "8,16", "clip_text_width": 32,
-                   "clip_text_layers": 1, "vae_hidden": "64", "latent_dim": 4, "refiner_width": 4, "refiner_blocks": 1,
-                   "d_width": 8, "unet_channels": 4, "unet_mults": "1,2", "eval_per_prompt": 1, "sample_steps": 2,
-                   "refiner_batch": 16, "diffusion_batch": 16},
-    "clip": {"steps": 3, "batch_size": 64, "image_widths": "8,16", "embed_dim": 16, "text_width": 32, "text_layers": 1,
-             "text_heads": 2, "text_ff": 32, "warmup": 0},
+    "text2image": {
+        "steps": 12,
+        "batch_size": 32,
+        "clip_embed_dim": 16,
+        "clip_image_widths": "8,16",
+        "clip_text_width": 32,
+        "clip_text_layers": 1,
+        "vae_hidden": "64",
+        "latent_dim": 4,
+        "refiner_width": 4,
+        "refiner_blocks": 1,
+        "d_width": 8,
+        "unet_channels": 4,
+        "unet_mults": "1,2",
+        "eval_per_prompt": 1,
+        "sample_steps": 2,
+        "refiner_batch": 16,
+        "diffusion_batch": 16,
+    },
+    "clip": {
+        "steps": 3,
+        "batch_size": 64,
+        "image_widths": "8,16",
+        "embed_dim": 16,
+        "text_width": 32,
+        "text_layers": 1,
+        "text_heads": 2,
+        "text_ff": 32,
+        "warmup": 0,
+    },
     "vae": {"steps": 30, "batch_size": 64, "arch": "mlp", "hidden": "64", "latent_dim": 8, "eval_samples": 0},
-    "ddpm": {"steps": 3, "batch_size": 16, "base_channels": 4, "channel_mults": "1,2", "attention": "false",
-             "eval_samples": 20, "sample_steps": 2},
+    "ddpm": {
+        "steps": 3,
+        "batch_size": 16,
+        "base_channels": 4,
+        "channel_mults": "1,2",
+        "attention": "false",
+        "eval_samples": 20,
+        "sample_steps": 2,
+    },
     "protonet": {"steps": 3, "ways": 5, "hidden": 8, "eval_episodes": 3},
     "qlearning": {"steps": 2000, "final_eval_episodes": 5, "eval_every": 0},
 }
@@ -175,7 +213,9 @@ def test_zero_shot_classifies_with_edited_class_names(runs):
     ok(at.button(key="zs-go").click().run())
     assert "at least two class names" in texts(at.error)
     at.radio(key="zs-source").set_value("upload").run()
-    at.file_uploader(key="zs-upload").set_value(("paper.png", png(255 - to_uint8(embedded_mnist().x_test[:1])[0]), "image/png"))
+    at.file_uploader(key="zs-upload").set_value(
+        ("paper.png", png(255 - to_uint8(embedded_mnist().x_test[:1])[0]), "image/png")
+    )
     at.text_area(key="zs-classes").set_value("zero, one")
     ok(at.button(key="zs-go").click().run())
     assert not at.error and at.metric[0].value in ("zero", "one")
@@ -233,7 +273,9 @@ def test_fewshot_episode_and_own_support_images(runs):
     assert at.metric[0].value.endswith("of 5")
     at.file_uploader(key="fs-own-up-0").set_value([(f"z{i}.png", digit_png(i), "image/png") for i in (0, 1)])
     at.file_uploader(key="fs-own-up-1").set_value([(f"o{i}.png", digit_png(i), "image/png") for i in (100, 101)])
-    at.file_uploader(key="fs-own-q").set_value([("q.png", digit_png(2), "image/png"), ("bad.png", b"GIF89a broken", "image/png")])
+    at.file_uploader(key="fs-own-q").set_value(
+        [("q.png", digit_png(2), "image/png"), ("bad.png", b"GIF89a broken", "image/png")]
+    )
     ok(at.button(key="fs-own-go").click().run())
     assert "bad.png is not a readable image" in texts(at.error)
     at.file_uploader(key="fs-own-q").set_value([("q.png", digit_png(2), "image/png")])
@@ -277,8 +319,12 @@ def free_port() -> int:
 @pytest.fixture
 def studio(runs):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), "--no-train"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), "--no-train"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -302,8 +348,13 @@ def chromium(tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
-                                                       args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 1400})
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 1400},
+        )
         try:
             yield browser.new_page()
         finally:
@@ -368,13 +419,17 @@ def test_the_studio_in_russian_in_a_real_headless_chromium(studio, chromium):
     for name, (button, result) in RUSSIAN_PAGES.items():
         if name != "text_to_image":
             pg.get_by_role("link", name=t(f"nav.{name}", "ru")).click()
-            pg.get_by_role("heading", name=t(f"nav.{name}", "ru")).wait_for(timeout=60_000)  # a page's title is its menu entry
+            pg.get_by_role("heading", name=t(f"nav.{name}", "ru")).wait_for(
+                timeout=60_000
+            )  # a page's title is its menu entry
         pg.wait_for_timeout(1000)  # the page's first run settles before its button is pressed
         if button is not None:
             pg.get_by_role("button", name=t(button, "ru")).first.click()
         pg.get_by_text(result).first.wait_for(timeout=120_000)
         if name != "runs":  # the page's pictures arrive (every page but the runs table shows some)
-            pg.wait_for_function("() => [...document.images].some(i => i.complete && i.naturalWidth >= 28)", timeout=60_000)
+            pg.wait_for_function(
+                "() => [...document.images].some(i => i.complete && i.naturalWidth >= 28)", timeout=60_000
+            )
         pg.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
         body = pg.inner_text("body")
         assert not untranslated(body), (name, untranslated(body))
@@ -395,7 +450,10 @@ def test_concurrent_websocket_users_each_get_their_images(studio):
     async def user(i: int) -> list:
         session = await StudioSession.open(studio)
         try:
-            return [await generate(session, prompt, seed=i, n=4, timeout=120) for prompt in (f"a thin {i}", f"the digit {i + 5}")]
+            return [
+                await generate(session, prompt, seed=i, n=4, timeout=120)
+                for prompt in (f"a thin {i}", f"the digit {i + 5}")
+            ]
         finally:
             await session.close()
 
@@ -463,8 +521,13 @@ def zoo_studio(tmp_path):
     port = free_port()
     env = {**os.environ, "GENLAB_CACHE": str(tmp_path / "cache")}
     env.pop("GENLAB_ZOO", None)
-    proc = subprocess.Popen([sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(tmp_path / "runs")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(tmp_path / "runs")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -499,7 +562,9 @@ def test_every_page_answers_from_the_pretrained_models_on_a_fresh_machine(zoo_st
         if button is not None:
             pg.get_by_role("button", name=t(button, "en")).first.click()
         pg.get_by_text(result).first.wait_for(timeout=PAGE_SECONDS * 1000)
-        pg.wait_for_function("() => [...document.images].some(i => i.complete && i.naturalWidth >= 28)", timeout=PAGE_SECONDS * 1000)
+        pg.wait_for_function(
+            "() => [...document.images].some(i => i.complete && i.naturalWidth >= 28)", timeout=PAGE_SECONDS * 1000
+        )
         body = pg.inner_text("body")
         assert "genlab train" not in body and "Traceback" not in body, (name, body[:500])
         assert time.time() - t0 < PAGE_SECONDS + 1, f"{name}: {time.time() - t0:.1f} s"

@@ -17,11 +17,32 @@ from genlab.pipelines.t2i_stages import TextUNet
 from genlab.pipelines.text2image import TextToImage, check_prompts
 from genlab.train.engine import train
 
-TINY = {"clip_steps": 250, "vae_steps": 600, "refiner_steps": 100, "diffusion_steps": 50, "steps": 1000, "batch_size": 128,
-        "clip_image_widths": "16,32,64", "clip_embed_dim": 32, "clip_text_width": 64, "clip_text_layers": 1,
-        "vae_hidden": "256,256", "vae_lr": 2e-3, "refiner_width": 8, "refiner_blocks": 1, "refiner_batch": 32, "unet_channels": 8,
-        "unet_mults": "1,2", "unet_attention": "false", "diffusion_batch": 16, "sample_steps": 5, "eval_per_prompt": 8,
-        "progress": "false", "tensorboard": "false", "log_every": 50}
+TINY = {
+    "clip_steps": 250,
+    "vae_steps": 600,
+    "refiner_steps": 100,
+    "diffusion_steps": 50,
+    "steps": 1000,
+    "batch_size": 128,
+    "clip_image_widths": "16,32,64",
+    "clip_embed_dim": 32,
+    "clip_text_width": 64,
+    "clip_text_layers": 1,
+    "vae_hidden": "256,256",
+    "vae_lr": 2e-3,
+    "refiner_width": 8,
+    "refiner_blocks": 1,
+    "refiner_batch": 32,
+    "unet_channels": 8,
+    "unet_mults": "1,2",
+    "unet_attention": "false",
+    "diffusion_batch": 16,
+    "sample_steps": 5,
+    "eval_per_prompt": 8,
+    "progress": "false",
+    "tensorboard": "false",
+    "log_every": 50,
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +58,15 @@ def t2i(run):
 
 
 def test_bad_prompts_get_one_line_messages():
-    for bad, msg in [("", "empty"), ("   \n", "empty"), ("a" * 1001, "1,001 characters"), ("!!! ?", "no letters or digits"),
-                     ([], "give one prompt"), (7, "give one prompt"), (["a 7", None], "give one prompt")]:
+    for bad, msg in [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("a" * 1001, "1,001 characters"),
+        ("!!! ?", "no letters or digits"),
+        ([], "give one prompt"),
+        (7, "give one prompt"),
+        (["a 7", None], "give one prompt"),
+    ]:
         with pytest.raises(GenlabError, match=msg):
             check_prompts(bad)
     assert check_prompts("  a  bold\t7 ") == ["a bold 7"]
@@ -85,8 +113,12 @@ def test_api_shapes_seeds_reranking_and_backends(t2i):
     assert not torch.equal(t2i("a thin 2", n=6, seed=4).images, t2i("a thin 2", n=6, seed=3).images)
     d = t2i("a handwritten 4", n=3, backend="diffusion", steps=3)
     assert d.images.shape == (3, 1, 28, 28) and d.base is None and torch.isfinite(d.images).all()
-    for kwargs, msg in [({"n": 0}, "n must be between"), ({"n": 10**6}, "n must be between"),
-                        ({"candidates": 0}, "candidates"), ({"backend": "gan"}, "backend")]:
+    for kwargs, msg in [
+        ({"n": 0}, "n must be between"),
+        ({"n": 10**6}, "n must be between"),
+        ({"candidates": 0}, "candidates"),
+        ({"backend": "gan"}, "backend"),
+    ]:
         with pytest.raises(GenlabError, match=msg):
             t2i("a 7", **kwargs)
 
@@ -94,8 +126,24 @@ def test_api_shapes_seeds_reranking_and_backends(t2i):
 @pytest.mark.slow
 def test_generate_cli_writes_images_and_stages(run, tmp_path, cli):
     out, png = tmp_path / "x.npy", tmp_path / "x.png"
-    r = cli("generate", "a bold seven slanted right", "a thin 1", "--n", "5", "--out", out, "--png", png, "--model", run,
-            "--candidates", "2", "--stages", "--seed", "1")
+    r = cli(
+        "generate",
+        "a bold seven slanted right",
+        "a thin 1",
+        "--n",
+        "5",
+        "--out",
+        out,
+        "--png",
+        png,
+        "--model",
+        run,
+        "--candidates",
+        "2",
+        "--stages",
+        "--seed",
+        "1",
+    )
     assert r.returncode == 0, r.stderr
     arr = np.load(out)
     assert arr.shape == (10, 28, 28) and arr.dtype == np.uint8
@@ -113,9 +161,15 @@ def test_generate_cli_caps_huge_n_finds_the_newest_run_and_rejects_bad_input(run
     assert main(["generate", "a 3", "--n", "2000", "--out", str(out), "--json"]) == 0
     captured = capsys.readouterr()
     assert "generating 1024" in captured.err and json.loads(captured.out)["shape"] == [1024, 28, 28]
-    for args, msg in [(["", "--out", out], "empty"), (["!?", "--out", out], "no letters or digits"), (["日本語", "--out", out], "names no digit"), (["a" * 1500, "--out", out], "characters"),
-                      (["a 7"], "--out"), (["a 7", "--out", out, "--model", tmp_path], "not a genlab run"),
-                      (["a 7", "--out", tmp_path / "x.txt"], ".npy")]:
+    for args, msg in [
+        (["", "--out", out], "empty"),
+        (["!?", "--out", out], "no letters or digits"),
+        (["日本語", "--out", out], "names no digit"),
+        (["a" * 1500, "--out", out], "characters"),
+        (["a 7"], "--out"),
+        (["a 7", "--out", out, "--model", tmp_path], "not a genlab run"),
+        (["a 7", "--out", tmp_path / "x.txt"], ".npy"),
+    ]:
         assert main(["generate", *map(str, args)]) == 2
         err = capsys.readouterr().err
         assert msg in err and err.count("\n") == 1, err
@@ -133,7 +187,11 @@ def make_clip_run(path):
     from genlab.train.engine import build_config, save_run_checkpoint
     from genlab.train.runstore import RunStore
 
-    cfg = build_config(CLIPRecipe, "quick", {"image_widths": "8,16", "embed_dim": 16, "text_width": 32, "text_layers": 1, "text_ff": 64})
+    cfg = build_config(
+        CLIPRecipe,
+        "quick",
+        {"image_widths": "8,16", "embed_dim": 16, "text_width": 32, "text_layers": 1, "text_ff": 64},
+    )
     store = RunStore(path)
     store.create()
     save_config_yaml(store.config_path, "clip", "quick", cfg)
@@ -147,9 +205,26 @@ def test_clip_run_is_reused_frozen_and_the_run_is_self_contained(tmp_path):
     clip_run = make_clip_run(tmp_path / "clip")
     before = {k: v.clone() for k, v in load_run(clip_run)[0].nets["clip"].state_dict().items()}
     t2i_run = tmp_path / "t2i"
-    train("text2image", "quick", {"progress": "false", "tensorboard": "false", "clip_run": str(clip_run), "steps": 4, "batch_size": 16,
-                                  "vae_hidden": "64", "refiner_width": 4, "refiner_blocks": 1, "unet_channels": 4, "unet_mults": "1,2",
-                                  "unet_attention": "false", "sample_steps": 2, "eval_per_prompt": 0}, out=t2i_run)
+    train(
+        "text2image",
+        "quick",
+        {
+            "progress": "false",
+            "tensorboard": "false",
+            "clip_run": str(clip_run),
+            "steps": 4,
+            "batch_size": 16,
+            "vae_hidden": "64",
+            "refiner_width": 4,
+            "refiner_blocks": 1,
+            "unet_channels": 4,
+            "unet_mults": "1,2",
+            "unet_attention": "false",
+            "sample_steps": 2,
+            "eval_per_prompt": 0,
+        },
+        out=t2i_run,
+    )
     shutil.move(clip_run, tmp_path / "moved")  # the text2image run must not need the CLIP run any more
     recipe, _, _ = load_run(t2i_run)
     assert [s for s, _, _ in recipe.plan][0] == "vae"  # no CLIP stage: it was reused
@@ -158,7 +233,9 @@ def test_clip_run_is_reused_frozen_and_the_run_is_self_contained(tmp_path):
     assert recipe.clip.cfg.embed_dim == 16 and recipe.nets["mapper"].vae.decoder.net[0].in_features == 16 + 16
     assert recipe.pipeline().generate_for(["a 7", "a 7"]).shape == (2, 1, 28, 28)  # untrained: the call would refuse it
     with pytest.raises(GenlabError, match="does not exist"):  # but training with a missing CLIP run says so
-        train("text2image", "quick", {"clip_run": str(clip_run), "steps": 2, "progress": "false"}, out=tmp_path / "t2i-2")
+        train(
+            "text2image", "quick", {"clip_run": str(clip_run), "steps": 2, "progress": "false"}, out=tmp_path / "t2i-2"
+        )
 
 
 @pytest.mark.slow
@@ -166,7 +243,10 @@ def test_prompts_that_name_no_digit_are_refused_with_one_message(t2i, run, tmp_p
     from genlab.cli import main
     from genlab.pipelines.text2image import UndrawablePrompt
 
-    for prompt, unknown in [("a cat", ["cat"]), ("Красивый закат над океаном", ["красивый", "закат", "над", "океаном"])]:
+    for prompt, unknown in [
+        ("a cat", ["cat"]),
+        ("Красивый закат над океаном", ["красивый", "закат", "над", "океаном"]),
+    ]:
         with pytest.raises(UndrawablePrompt, match="names no digit this model can draw") as e:
             t2i(prompt, n=2)
         assert e.value.unknown_words == unknown and "0-9" in str(e.value) and "\n" not in str(e.value)
@@ -176,12 +256,24 @@ def test_prompts_that_name_no_digit_are_refused_with_one_message(t2i, run, tmp_p
     from genlab.data.datasets import MNIST_CLASSES
     from genlab.multimodal.captions import RU_NUMERALS
 
-    russian = [f"цифра {w}" for w in RU_NUMERALS] + ["жирная семёрка", "нарисуй тройку", "тонкая единичка", "маленькая девятка"]
+    russian = [f"цифра {w}" for w in RU_NUMERALS] + [
+        "жирная семёрка",
+        "нарисуй тройку",
+        "тонкая единичка",
+        "маленькая девятка",
+    ]
     digits = [f"a handwritten {w}" for w in MNIST_CLASSES] + [f"a bold {w}" for w in MNIST_CLASSES] + russian
     report = t2i.understands(digits)
     assert np.mean([r["ok"] for r in report]) >= 0.8, report  # a tiny budget: most plain digit prompts pass
     assert np.mean([r["digit"] == i % 10 for i, r in enumerate(report[:30])]) >= 0.9, report
-    nothing = ["a cat", "банан", "a red sports car", "красивый закат над океаном", "the sound of rain", "кошка на диване"]
+    nothing = [
+        "a cat",
+        "банан",
+        "a red sports car",
+        "красивый закат над океаном",
+        "the sound of rain",
+        "кошка на диване",
+    ]
     assert sum(not r["ok"] for r in t2i.understands(nothing)) >= 5
     out = tmp_path / "x.npy"
     assert main(["generate", "красивый закат над океаном", "--out", str(out), "--model", str(run)]) == 2

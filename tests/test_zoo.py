@@ -27,9 +27,20 @@ STEPS = 30
 
 def tiny_spec(data: Path, half: bool = True) -> ZooSpec:
     """A 64-unit AE on a small non-digit dataset: trains in a second, no evaluator network needed."""
-    return ZooSpec("ae", {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05}, half=half,
-                   overrides={"data": str(data), "arch": "mlp", "hidden": "64", "latent_dim": "8", "batch_size": "32", "eval_samples": "0"},
-                   headline=("recon_mse", "psnr"))
+    return ZooSpec(
+        "ae",
+        {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05},
+        half=half,
+        overrides={
+            "data": str(data),
+            "arch": "mlp",
+            "hidden": "64",
+            "latent_dim": "8",
+            "batch_size": "32",
+            "eval_samples": "0",
+        },
+        headline=("recon_mse", "psnr"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +86,16 @@ def test_build_writes_a_minimal_run_folder_and_a_full_manifest_entry(zoo, tiny_d
     e = load_manifest(zoo)["models"][NAME]
     run = weights_dir(zoo) / NAME
     files = sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file())
-    assert files == ["checkpoints/step_0000030.json", "checkpoints/step_0000030.safetensors", "config.yaml", "pretrained.json"]
-    assert e["command"] == (f"genlab train ae --preset quick --seed 0 --steps {STEPS} --set data={tiny_data} --set arch=mlp --set hidden=64 "
-                            "--set latent_dim=8 --set batch_size=32 --set eval_samples=0")
+    assert files == [
+        "checkpoints/step_0000030.json",
+        "checkpoints/step_0000030.safetensors",
+        "config.yaml",
+        "pretrained.json",
+    ]
+    assert e["command"] == (
+        f"genlab train ae --preset quick --seed 0 --steps {STEPS} --set data={tiny_data} --set arch=mlp --set hidden=64 "
+        "--set latent_dim=8 --set batch_size=32 --set eval_samples=0"
+    )
     assert (e["model"], e["preset"], e["seed"], e["steps"]) == ("ae", "quick", 0, STEPS)
     assert "quick" in e["preset_note"]
     assert len(e["commit"]) == 40 or e["commit"].startswith("unknown")
@@ -107,7 +125,9 @@ def test_build_refuses_an_unknown_name_and_the_size_budget(tmp_path, tiny_data, 
     with pytest.raises(GenlabError, match=r"to at least [\d.]+ MB, over its 0 MB budget"):
         zbuild.build([NAME], root=tmp_path, steps=2, specs={NAME: tiny_spec(tiny_data)}, log=logged.append)
     assert logged == []  # refused before training
-    monkeypatch.setattr(zbuild, "MAX_TOTAL_BYTES", est + 100)  # the estimate fits, the file (header, extra state) does not
+    monkeypatch.setattr(
+        zbuild, "MAX_TOTAL_BYTES", est + 100
+    )  # the estimate fits, the file (header, extra state) does not
     with pytest.raises(GenlabError, match=r"to [\d.]+ MB, over its 0 MB budget"):
         zbuild.build([NAME], root=tmp_path, steps=2, specs={NAME: tiny_spec(tiny_data)}, log=logged.append)
     assert logged and "genlab train ae" in logged[0]
@@ -158,7 +178,13 @@ def test_a_corrupted_byte_is_a_clear_error(zoo, tmp_path, cli):
     r = cli("sample", "pretrained:" + NAME, "--n", "4", "--out", tmp_path / "x.npy", env={"GENLAB_ZOO": str(root)})
     assert r.returncode == 2 and "Traceback" not in r.stderr
     line = r.stderr.strip()
-    assert line.count("\n") == 0 and "damaged" in line and "sha256" in line and "reinstall" in line and "genlab pretrained build" in line
+    assert (
+        line.count("\n") == 0
+        and "damaged" in line
+        and "sha256" in line
+        and "reinstall" in line
+        and "genlab pretrained build" in line
+    )
     sidecar = weights.with_suffix(".json")
     sidecar.write_text(sidecar.read_text().replace('"step": 30', '"step": 31'))
     weights.write_bytes((weights_dir(zoo) / NAME / "checkpoints" / weights.name).read_bytes())
@@ -198,7 +224,11 @@ def test_a_pretrained_folder_is_read_only(use_zoo, tmp_path, cli):
     r = cli("train", "ae", "--steps", "1", "--out", "pretrained:" + NAME, "--resume")
     assert r.returncode == 2 and "read-only" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.strip().count("\n") == 0
-    for out, resume in (("pretrained:" + NAME, False), (weights_dir(use_zoo) / NAME, True), (weights_dir(use_zoo) / NAME, False)):
+    for out, resume in (
+        ("pretrained:" + NAME, False),
+        (weights_dir(use_zoo) / NAME, True),
+        (weights_dir(use_zoo) / NAME, False),
+    ):
         with pytest.raises(GenlabError, match="read-only"):
             train("ae", overrides={"steps": 1}, out=out, resume=resume)
     assert not Path("pretrained:" + NAME).exists()
@@ -216,7 +246,15 @@ def test_list_and_show(use_zoo, cli):
     assert "ae" in row and "quick" in row and "recon_mse=" in row and "MB float16" in row
     r = cli("pretrained", "show", NAME)
     assert r.returncode == 0, r.stderr
-    for text in ("genlab train ae --preset quick --seed 0", "sha256:", "commit:", "machine:", "train CPU:", "recon_mse", "check:"):
+    for text in (
+        "genlab train ae --preset quick --seed 0",
+        "sha256:",
+        "commit:",
+        "machine:",
+        "train CPU:",
+        "recon_mse",
+        "check:",
+    ):
         assert text in r.stdout
     r = cli("pretrained", "show", NAME, "--json")
     assert json.loads(r.stdout) == load_manifest(use_zoo)["models"][NAME]
@@ -311,4 +349,6 @@ def test_shipped_model_measures_what_its_manifest_says(name):
         assert doc["models"] == {}
         return
     r = zbuild.check_one(name, root=PACKAGE_ZOO)
-    assert r["ok"], f"{name}: {r['what']} measured {r['value']:.6g}, manifest {r['reference']:.6g} +- {r['tolerance']:.3g}"
+    assert r["ok"], (
+        f"{name}: {r['what']} measured {r['value']:.6g}, manifest {r['reference']:.6g} +- {r['tolerance']:.3g}"
+    )

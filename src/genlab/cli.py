@@ -93,10 +93,14 @@ def cmd_sample(a):
     opts = {k: getattr(a, k) for k in SAMPLE_OPTIONS if getattr(a, k) is not None}
     unsupported = sorted(set(opts) - set(recipe.sample_options))
     if unsupported:
-        raise GenlabError(f"model '{recipe.name}' does not take --{unsupported[0]}; it takes: {', '.join('--' + o for o in recipe.sample_options) or 'no options'}")
+        raise GenlabError(
+            f"model '{recipe.name}' does not take --{unsupported[0]}; it takes: {', '.join('--' + o for o in recipe.sample_options) or 'no options'}"
+        )
     g = torch.Generator().manual_seed(a.seed)
     with torch.no_grad():
-        arr = np.concatenate([to_uint8(x) for x in in_chunks(lambda k, _: recipe.sample(k, generator=g, **opts), a.n, a.batch)])
+        arr = np.concatenate(
+            [to_uint8(x) for x in in_chunks(lambda k, _: recipe.sample(k, generator=g, **opts), a.n, a.batch)]
+        )
     write_npy_atomic(a.out, arr)
     if a.png:
         save_grid(a.png, arr[:256])
@@ -188,8 +192,14 @@ def _data_info(name: str) -> dict:
         from genlab.data.omniglot import load_omniglot
 
         o = load_omniglot()
-        return {"name": "omniglot", "source": "Omniglot background sets (small1+small2), MIT licence, Lake et al. 2015",
-                "images": int(len(o.images)), "characters": len(o.names), "alphabets": o.alphabets, "shape": list(o.images.shape[1:])}
+        return {
+            "name": "omniglot",
+            "source": "Omniglot background sets (small1+small2), MIT licence, Lake et al. 2015",
+            "images": int(len(o.images)),
+            "characters": len(o.names),
+            "alphabets": o.alphabets,
+            "shape": list(o.images.shape[1:]),
+        }
     from genlab.data.datasets import load_dataset
 
     return load_dataset(name).info()
@@ -270,12 +280,19 @@ def cmd_import(a):
 def build_parser() -> argparse.ArgumentParser:
     from genlab.registry import available_models
 
-    p = Parser(prog="genlab", description="Generative models and advanced techniques, for real: train, sample, evaluate, explore.")
+    p = Parser(
+        prog="genlab",
+        description="Generative models and advanced techniques, for real: train, sample, evaluate, explore.",
+    )
     p.add_argument("--version", action="version", version=f"genlab {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
-    t = sub.add_parser("train", help="train a model", description="Train MODEL; writes a run folder (config.yaml, checkpoints/, metrics.jsonl, samples/, plots/).")
+    t = sub.add_parser(
+        "train",
+        help="train a model",
+        description="Train MODEL; writes a run folder (config.yaml, checkpoints/, metrics.jsonl, samples/, plots/).",
+    )
     t.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(available_models())}")
     t.add_argument("--preset", default="quick", help="quick (minutes on a laptop) | full | book (the textbook's model)")
     t.add_argument("--steps", type=positive_int, help="number of optimisation steps")
@@ -289,7 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--shots", type=positive_int, help="examples per class (few-shot models)")
     t.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("sample", help="generate images from a trained run", description="Write N samples as a uint8 .npy array (N, H, W) or (N, C, H, W), ink bright on dark.")
+    s = sub.add_parser(
+        "sample",
+        help="generate images from a trained run",
+        description="Write N samples as a uint8 .npy array (N, H, W) or (N, C, H, W), ink bright on dark.",
+    )
     s.add_argument("run", metavar="RUN_DIR")
     s.add_argument("--n", type=positive_int, required=True, help="number of images")
     s.add_argument("--out", required=True, help="output .npy file")
@@ -301,18 +322,29 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(f"--{name}", type=typ, help=help_)
     s.set_defaults(func=cmd_sample)
 
-    e = sub.add_parser("eval", help="metrics of a run on the held-out split, or of any sample array",
-                       description="Evaluate a run on held-out data, or score a .npy of samples (FID with its floor, KID, IS, precision/recall, coverage) with genlab's MNIST evaluator.")
+    e = sub.add_parser(
+        "eval",
+        help="metrics of a run on the held-out split, or of any sample array",
+        description="Evaluate a run on held-out data, or score a .npy of samples (FID with its floor, KID, IS, precision/recall, coverage) with genlab's MNIST evaluator.",
+    )
     e.add_argument("run", metavar="RUN_DIR", nargs="?")
-    e.add_argument("--samples", metavar="FILE.npy", help="score these images instead of a run: (N, 28, 28) uint8 0..255 or float 0..1")
-    e.add_argument("--labels", metavar="FILE.npy", help="with --samples: the class each image was asked to show (adds label_acc)")
+    e.add_argument(
+        "--samples",
+        metavar="FILE.npy",
+        help="score these images instead of a run: (N, 28, 28) uint8 0..255 or float 0..1",
+    )
+    e.add_argument(
+        "--labels", metavar="FILE.npy", help="with --samples: the class each image was asked to show (adds label_acc)"
+    )
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
     e.add_argument("--device", default="cpu")
     e.add_argument("--episodes", type=positive_int, help="evaluation episodes (RL, few-shot)")
     e.add_argument("--ways", type=positive_int, help="classes per episode (few-shot)")
     e.add_argument("--shots", type=positive_int, help="examples per class (few-shot)")
-    e.add_argument("--omniglot-runs", dest="omniglot_runs", help="folder with Lake et al.'s 20 one-shot runs (few-shot)")
+    e.add_argument(
+        "--omniglot-runs", dest="omniglot_runs", help="folder with Lake et al.'s 20 one-shot runs (few-shot)"
+    )
     e.set_defaults(func=cmd_eval)
 
     r = sub.add_parser("runs", help="list and inspect runs")
@@ -346,15 +378,20 @@ def build_parser() -> argparse.ArgumentParser:
     dd.add_argument("--checksums", help="JSON file {filename: md5} overriding the known checksums")
     dd.set_defaults(func=cmd_data_download)
 
-    im = sub.add_parser("import", help="make a run from weights trained elsewhere (safetensors; pickles only with --trust-pickle)",
-                        description="Load a state dict into MODEL's network and save it as a genlab run. Pickle-based files (.pt, .pth, .pkl, .ckpt) can run code when loaded: they are refused unless --trust-pickle is given, and then read with weights_only=True.")
+    im = sub.add_parser(
+        "import",
+        help="make a run from weights trained elsewhere (safetensors; pickles only with --trust-pickle)",
+        description="Load a state dict into MODEL's network and save it as a genlab run. Pickle-based files (.pt, .pth, .pkl, .ckpt) can run code when loaded: they are refused unless --trust-pickle is given, and then read with weights_only=True.",
+    )
     im.add_argument("model", metavar="MODEL")
     im.add_argument("weights", metavar="WEIGHTS_FILE")
     im.add_argument("--out", required=True, help="new run folder")
     im.add_argument("--preset", default="book", help="preset whose architecture the weights fit (default: book)")
     im.add_argument("--net", default="model", help="which network of the model receives the weights")
     im.add_argument("--partial", action="store_true", help="allow missing/unexpected keys")
-    im.add_argument("--trust-pickle", action="store_true", help="allow a pickle-based file (loaded with weights_only=True)")
+    im.add_argument(
+        "--trust-pickle", action="store_true", help="allow a pickle-based file (loaded with weights_only=True)"
+    )
     im.set_defaults(func=cmd_import)
 
     for mod in EXTENSIONS:

@@ -84,7 +84,9 @@ def apply_overrides(cfg, overrides: dict, source: str = "--set"):
     for key, value in overrides.items():
         key_n = key.replace("-", "_")
         if key_n not in valid:
-            raise GenlabError(f"{source}: unknown config key '{key}' for {type(cfg).__name__}; valid keys: {', '.join(sorted(valid))}")
+            raise GenlabError(
+                f"{source}: unknown config key '{key}' for {type(cfg).__name__}; valid keys: {', '.join(sorted(valid))}"
+            )
         typ = _field_type(type(cfg), valid[key_n])
         if isinstance(value, str) and typ is not str:
             value = parse_value(value, typ, key)

@@ -16,7 +16,9 @@ from genlab.data.idx import idx_bytes, parse_idx, read_idx
 from genlab.data.images import decode_image
 from genlab.errors import GenlabError
 
-FAST = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FAST = settings(
+    max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 def _png(w=8, h=8) -> bytes:
@@ -66,7 +68,7 @@ def test_read_idx_mutated_gzip(tmp_path_factory, cut, flip):
 @given(st.binary(max_size=400), st.integers(0, 300))
 def test_decode_image_mutated_png(noise, pos):
     base = bytearray(_png())
-    data = bytes(base[:pos]) + noise + bytes(base[pos + len(noise):])
+    data = bytes(base[:pos]) + noise + bytes(base[pos + len(noise) :])
     try:
         arr = decode_image(data, "fuzz.png", size=28)
         assert arr.shape == (1, 28, 28) and np.isfinite(arr).all()

@@ -95,8 +95,22 @@ def test_full_disk_keeps_previous_checkpoint(tiny_fs):
 
 
 def test_full_disk_training_run_fails_cleanly(tiny_fs, cli):
-    r = cli("train", "ae", "--steps", "4", "--set", "ckpt_every=2", "--set", "tensorboard=false", "--out", tiny_fs / "run",
-            "--set", "hidden=512,256", "--set", "arch=mlp")
+    r = cli(
+        "train",
+        "ae",
+        "--steps",
+        "4",
+        "--set",
+        "ckpt_every=2",
+        "--set",
+        "tensorboard=false",
+        "--out",
+        tiny_fs / "run",
+        "--set",
+        "hidden=512,256",
+        "--set",
+        "arch=mlp",
+    )
     assert r.returncode == 2, r.stderr
     assert "no space left" in r.stderr and "Traceback" not in r.stderr
 
@@ -134,7 +148,9 @@ def test_a_checkpoint_write_cut_short_keeps_the_previous_one(tmp_path):
 def test_a_search_index_write_cut_short_keeps_the_previous_index(tmp_path):
     def index(n: int) -> SearchIndex:
         emb = np.random.default_rng(n).standard_normal((n, 64)).astype(np.float16)
-        return SearchIndex(str(tmp_path), "run", "0" * 64, [f"{i}.png" for i in range(n)], [f"{i:064x}" for i in range(n)], emb)
+        return SearchIndex(
+            str(tmp_path), "run", "0" * 64, [f"{i}.png" for i in range(n)], [f"{i:064x}" for i in range(n)], emb
+        )
 
     path = tmp_path / "index.npz"
     index(10).save(path)

@@ -28,8 +28,22 @@ def test_inf_in_images_is_refused_by_the_loader(tmp_path):
 
 def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, cli):
     run = tmp_path / "run"
-    r = cli("train", "ae", "--set", "arch=mlp", "--set", "lr=1e30", "--set", "ckpt_every=1", "--steps", "50",
-            "--set", "tensorboard=false", "--out", run)
+    r = cli(
+        "train",
+        "ae",
+        "--set",
+        "arch=mlp",
+        "--set",
+        "lr=1e30",
+        "--set",
+        "ckpt_every=1",
+        "--steps",
+        "50",
+        "--set",
+        "tensorboard=false",
+        "--out",
+        run,
+    )
     assert r.returncode == 3, r.stderr
     assert "loss became" in r.stderr and "at step" in r.stderr and "Traceback" not in r.stderr
     stems = list_checkpoints(run / "checkpoints")

@@ -38,11 +38,14 @@ def test_a_real_image_upload_becomes_a_28x28_digit(settings):
     assert x.shape == (1, 28, 28) and x.dtype == np.float32 and x.max() < 0.1
 
 
-@pytest.mark.parametrize("data, expect", [
-    (b"hello, I am a text file renamed to .png\n", "not a readable image"),
-    (b"", "empty"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not a readable image"),
-])
+@pytest.mark.parametrize(
+    "data, expect",
+    [
+        (b"hello, I am a text file renamed to .png\n", "not a readable image"),
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not a readable image"),
+    ],
+)
 def test_uploads_are_checked_by_content_not_name(settings, data, expect):
     with pytest.raises(GenlabError, match=expect):
         read_image_upload(data, "digit.png", settings)
@@ -66,7 +69,9 @@ def test_uploads_over_the_size_limit_are_refused(settings):
 def test_folders_only_inside_the_allowed_roots(settings, tmp_path):
     (settings.runs / "gallery" / "sub").mkdir(parents=True)
     assert inside_roots(settings.runs / "gallery" / "sub", settings) == (settings.runs / "gallery" / "sub").resolve()
-    assert inside_roots("gallery", settings) == (settings.runs / "gallery").resolve()  # relative: inside the runs folder
+    assert (
+        inside_roots("gallery", settings) == (settings.runs / "gallery").resolve()
+    )  # relative: inside the runs folder
     assert inside_roots(settings.folders[0], settings) == settings.folders[0]
     secret = tmp_path / "secret"
     secret.mkdir()
@@ -75,7 +80,16 @@ def test_folders_only_inside_the_allowed_roots(settings, tmp_path):
     (settings.runs / "gallery" / "key.png").symlink_to(secret / "key.png")
     sibling = tmp_path / f"{settings.runs.name}-old"  # shares the allowed folder's name as a prefix
     sibling.mkdir()
-    for bad in ("/etc", "../secret", str(settings.runs / ".." / "secret"), str(settings.runs / "escape"), str(sibling), "~", "a\x00b", ""):
+    for bad in (
+        "/etc",
+        "../secret",
+        str(settings.runs / ".." / "secret"),
+        str(settings.runs / "escape"),
+        str(sibling),
+        "~",
+        "a\x00b",
+        "",
+    ):
         with pytest.raises(GenlabError):
             inside_roots(bad, settings)
     with pytest.raises(GenlabError, match="outside"):
@@ -111,8 +125,25 @@ def test_studio_warns_when_exposed_on_another_address(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "genlab", "studio", "--host", "0.0.0.0", "--port", str(port), "--runs", str(tmp_path),
-                             "--no-train"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "genlab",
+            "studio",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            "--runs",
+            str(tmp_path),
+            "--no-train",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         line = proc.stderr.readline()
     finally:

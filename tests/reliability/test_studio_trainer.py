@@ -17,8 +17,12 @@ ARGS = "--steps 3000 --set ckpt_every=300 --set log_every=100 --set final_eval_e
 
 
 def start(runs):
-    return subprocess.Popen([sys.executable, "-m", "genlab.app.trainer", "--runs", str(runs), "--models", MODEL, "--train-args", ARGS],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "genlab.app.trainer", "--runs", str(runs), "--models", MODEL, "--train-args", ARGS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_for(condition, what: str, timeout: float = 300):
@@ -46,7 +50,10 @@ def test_trainer_stops_cleanly_resumes_and_then_has_nothing_to_do(tmp_path):
     assert trainer.plan(tmp_path, (MODEL, "no-such-model")) == [MODEL]
     proc = start(tmp_path)
     try:
-        wait_for(lambda: (run / "checkpoints").is_dir() and any((run / "checkpoints").glob("step_*.json")), "a first checkpoint")
+        wait_for(
+            lambda: (run / "checkpoints").is_dir() and any((run / "checkpoints").glob("step_*.json")),
+            "a first checkpoint",
+        )
         status = trainer.read_status(tmp_path)
         assert status["running"] and status["current"] == MODEL and 0 < status["progress"]["fraction"] < 1
         second = start(tmp_path)  # another studio process: its trainer must not start a second training
@@ -68,5 +75,7 @@ def test_trainer_stops_cleanly_resumes_and_then_has_nothing_to_do(tmp_path):
     assert steps == sorted(set(steps)) and steps[-1] == 3000  # no step logged twice, none lost
     status = trainer.read_status(tmp_path)
     assert status["done"] == [MODEL] and not status["failed"] and not status["running"]
-    assert 0 < status["cost"][MODEL]["cpu_s"] and 0 < status["cost"][MODEL]["wall_s"]  # what the training cost, for the page
+    assert (
+        0 < status["cost"][MODEL]["cpu_s"] and 0 < status["cost"][MODEL]["wall_s"]
+    )  # what the training cost, for the page
     assert trainer.plan(tmp_path, (MODEL,)) == [] and trainer.ensure_trainer(tmp_path, (MODEL,)) == "nothing to train"

@@ -40,8 +40,13 @@ def test_npz_files_are_never_unpickled(tmp_path, loader):
             load_npz(path)
     else:
         header = {"format": FORMAT, "root": str(tmp_path), "model": "run", "model_sha256": ""}
-        np.savez(path, embeddings=np.zeros((1, 8), np.float16), paths=evil, sha256=np.zeros((1, 32), np.uint8),
-                 header=np.array(json.dumps(header)))
+        np.savez(
+            path,
+            embeddings=np.zeros((1, 8), np.float16),
+            paths=evil,
+            sha256=np.zeros((1, 32), np.uint8),
+            header=np.array(json.dumps(header)),
+        )
         with pytest.raises(GenlabError, match="not a readable genlab search index"):
             SearchIndex.load(path)
     assert not marker.exists(), "nothing executed from an untrusted file"

@@ -31,12 +31,33 @@ def port_number(text: str) -> int:
 
 def streamlit_command(host: str, port: int, max_upload_mb: int) -> list[str]:
     """`streamlit run` on the studio: headless, no usage statistics (no network calls), no error details."""
-    return [sys.executable, "-m", "streamlit", "run", str(APP),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.address", host, "--server.port", str(port), "--server.maxUploadSize", str(max_upload_mb),
-            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-            "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
-            "--theme.base", "dark"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.maxUploadSize",
+        str(max_upload_mb),
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--client.showErrorDetails",
+        "none",
+        "--client.toolbarMode",
+        "minimal",
+        "--theme.base",
+        "dark",
+    ]
 
 
 def cmd_studio(a):
@@ -52,11 +73,18 @@ def cmd_studio(a):
             raise GenlabError(f"--folder {f} is not a folder")
         folders.append(Path(f).resolve())
     if a.host not in LOCAL_HOSTS:
-        print(f"genlab: warning: the studio listens on {a.host}:{a.port}, not only on this machine: anyone who can reach it "
-              f"can generate images and read the images in {', '.join(map(str, [runs, *folders]))}. "
-              "Use --host 127.0.0.1 to keep it local.", file=sys.stderr, flush=True)
+        print(
+            f"genlab: warning: the studio listens on {a.host}:{a.port}, not only on this machine: anyone who can reach it "
+            f"can generate images and read the images in {', '.join(map(str, [runs, *folders]))}. "
+            "Use --host 127.0.0.1 to keep it local.",
+            file=sys.stderr,
+            flush=True,
+        )
     env = {**os.environ, **environment(runs, folders, train=not a.no_train, max_upload_mb=a.max_upload_mb)}
-    print(f"genlab studio: http://{a.host if ':' not in a.host else f'[{a.host}]'}:{a.port}  (runs: {runs}; Ctrl-C stops it)", flush=True)
+    print(
+        f"genlab studio: http://{a.host if ':' not in a.host else f'[{a.host}]'}:{a.port}  (runs: {runs}; Ctrl-C stops it)",
+        flush=True,
+    )
     proc = subprocess.Popen(streamlit_command(a.host, a.port, a.max_upload_mb), env=env)
     signal.signal(signal.SIGTERM, lambda *_: proc.terminate())  # stopping `genlab studio` stops Streamlit too
     try:
@@ -68,13 +96,20 @@ def cmd_studio(a):
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("studio", help="start the web studio (every demo in the browser)",
-                              description="Start the genlab web studio (Streamlit). Models it needs that are not in the runs "
-                                          "folder yet are trained in the background with their quick presets.")
+    p = subparsers.add_parser(
+        "studio",
+        help="start the web studio (every demo in the browser)",
+        description="Start the genlab web studio (Streamlit). Models it needs that are not in the runs "
+        "folder yet are trained in the background with their quick presets.",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=port_number, default=8501)
     p.add_argument("--runs", help="runs folder (default ./runs or $GENLAB_RUNS)")
-    p.add_argument("--folder", action="append", metavar="DIR", help="another folder the studio may read (image search); repeatable")
+    p.add_argument(
+        "--folder", action="append", metavar="DIR", help="another folder the studio may read (image search); repeatable"
+    )
     p.add_argument("--no-train", action="store_true", help="do not train missing models in the background")
-    p.add_argument("--max-upload-mb", type=positive_int, default=DEFAULT_MAX_UPLOAD_MB, help="largest upload accepted (MB)")
+    p.add_argument(
+        "--max-upload-mb", type=positive_int, default=DEFAULT_MAX_UPLOAD_MB, help="largest upload accepted (MB)"
+    )
     p.set_defaults(func=cmd_studio)

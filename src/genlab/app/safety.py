@@ -27,10 +27,14 @@ def _peek_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-def read_image_upload(data: bytes, name: str, settings: Settings, channels: int = 1, size: int | None = 28) -> np.ndarray:
+def read_image_upload(
+    data: bytes, name: str, settings: Settings, channels: int = 1, size: int | None = 28
+) -> np.ndarray:
     """An uploaded file -> float32 (C, size, size) in [0, 1], ink bright on dark; GenlabError if unusable."""
     if len(data) > settings.max_upload_bytes:
-        raise GenlabError(f"{name} is {len(data) / 2**20:.1f} MB; the studio takes images up to {settings.max_upload_mb} MB")
+        raise GenlabError(
+            f"{name} is {len(data) / 2**20:.1f} MB; the studio takes images up to {settings.max_upload_mb} MB"
+        )
     wh = _peek_size(data)
     if wh is not None and wh[0] * wh[1] > MAX_UPLOAD_PIXELS:
         side = int(MAX_UPLOAD_PIXELS**0.5)
@@ -54,8 +58,10 @@ def inside_roots(path, settings: Settings) -> Path:
         if real.is_relative_to(root.resolve()):
             return real
     allowed = ", ".join(str(r) for r in settings.roots)
-    raise GenlabError(f"{text} is outside the folders this studio may read ({allowed}); "
-                      "start it with 'genlab studio --folder DIR' to allow another folder")
+    raise GenlabError(
+        f"{text} is outside the folders this studio may read ({allowed}); "
+        "start it with 'genlab studio --folder DIR' to allow another folder"
+    )
 
 
 def read_file_inside(path, settings: Settings, limit: int | None = None) -> bytes:

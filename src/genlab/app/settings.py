@@ -49,5 +49,9 @@ def load_settings() -> Settings:
 
 def environment(runs, folders=(), train: bool = True, max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB) -> dict[str, str]:
     """The environment variables that make :func:`load_settings` return these settings."""
-    return {"GENLAB_RUNS": str(Path(runs).resolve()), ENV_FOLDERS: os.pathsep.join(str(Path(f).resolve()) for f in folders),
-            ENV_TRAIN: "1" if train else "0", ENV_MAX_UPLOAD_MB: str(max_upload_mb)}
+    return {
+        "GENLAB_RUNS": str(Path(runs).resolve()),
+        ENV_FOLDERS: os.pathsep.join(str(Path(f).resolve()) for f in folders),
+        ENV_TRAIN: "1" if train else "0",
+        ENV_MAX_UPLOAD_MB: str(max_upload_mb),
+    }

@@ -127,7 +127,17 @@ def ensure_trainer(runs, models=STUDIO_MODELS) -> str:
     if not plan(runs, models):
         return "nothing to train"
     state_dir(runs).mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "genlab.app.trainer", "--runs", str(runs), "--parent", str(os.getpid()), "--models", ",".join(models)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "genlab.app.trainer",
+        "--runs",
+        str(runs),
+        "--parent",
+        str(os.getpid()),
+        "--models",
+        ",".join(models),
+    ]
     with open(state_dir(runs) / "trainer.log", "ab") as log:
         subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_env())
     return "started"
@@ -166,8 +176,15 @@ def supervise(runs, models=STUDIO_MODELS, extra=(), parent: int | None = None, p
     except OSError:
         pass
     queue = plan(runs, models)
-    status = {"pid": os.getpid(), "queue": list(queue), "current": None, "done": [], "failed": {}, "cost": {},
-              "started": time.time()}
+    status = {
+        "pid": os.getpid(),
+        "queue": list(queue),
+        "current": None,
+        "done": [],
+        "failed": {},
+        "cost": {},
+        "started": time.time(),
+    }
     try:
         for model in queue:
             if stop:

@@ -50,8 +50,14 @@ def describe_training(status: dict) -> str | None:
         return None
     p = status["progress"]
     loss = "" if math.isnan(p["loss"]) else t("ui.training_loss", loss=f"{p['loss']:.3g}")
-    return t("ui.training", model=status["current"], fraction=f"{p['fraction']:.0%}", loss=loss,
-             step=f"{p['step']:,}", steps=f"{p['steps']:,}")
+    return t(
+        "ui.training",
+        model=status["current"],
+        fraction=f"{p['fraction']:.0%}",
+        loss=loss,
+        step=f"{p['step']:,}",
+        steps=f"{p['steps']:,}",
+    )
 
 
 def sidebar_status() -> None:
@@ -167,8 +173,13 @@ def digit_picker(key: str, label: str | None = None, digit: int = 0) -> torch.Te
     x, y = heldout()
     label = label or t("ui.digit_label")
     c1, c2 = st.columns(2)
-    digit = c1.selectbox(t("ui.digit_class", label=label), range(10), index=digit, format_func=lambda k: f"{k} ({digit_name(k)})",
-                         key=f"{key}-class")
+    digit = c1.selectbox(
+        t("ui.digit_class", label=label),
+        range(10),
+        index=digit,
+        format_func=lambda k: f"{k} ({digit_name(k)})",
+        key=f"{key}-class",
+    )
     idx = torch.nonzero(y == digit).flatten()
     i = c2.number_input(t("ui.digit_example", label=label), 0, len(idx) - 1, 0, key=f"{key}-example")
     return x[idx[int(i)]][None]
@@ -200,7 +211,10 @@ def center_digit(x: np.ndarray, box: int = 20, size: int = 28) -> np.ndarray | N
     small = np.asarray(Image.fromarray(np.uint8(crop * 255)).resize((w, h), Image.LANCZOS), np.float32) / 255
     total = small.sum() or 1.0
     cy, cx = (small.sum(1) @ np.arange(h)) / total, (small.sum(0) @ np.arange(w)) / total
-    top, left = int(np.clip(round(size / 2 - cy - 0.5), 0, size - h)), int(np.clip(round(size / 2 - cx - 0.5), 0, size - w))
+    top, left = (
+        int(np.clip(round(size / 2 - cy - 0.5), 0, size - h)),
+        int(np.clip(round(size / 2 - cx - 0.5), 0, size - w)),
+    )
     out = np.zeros((size, size), np.float32)
     out[top : top + h, left : left + w] = small
     return out
@@ -215,8 +229,16 @@ def drawn_digit(key: str) -> torch.Tensor | None:
         st.info(t("ui.canvas_missing"))
         return None
     st.caption(t("ui.canvas_help"))
-    drawing = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=280, width=280,
-                        drawing_mode="freedraw", return_image_data=True, key=key)
+    drawing = st_canvas(
+        stroke_width=22,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        height=280,
+        width=280,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=key,
+    )
     data = drawing.image_bytes
     if not data:
         return None

@@ -99,5 +99,7 @@ class AERecipe(AutoencoderRecipe):
     def extra_metrics(self, x, y):
         """PSNR of the reconstruction of noisy held-out inputs against the clean images."""
         noisy = add_noise(x, self.cfg.eval_noise, torch.Generator(device=x.device).manual_seed(0))
-        return {"noisy_input_psnr": float(psnr(x, noisy).mean()),
-                "noisy_recon_psnr": float(psnr(x, self.reconstruct(noisy)).mean())}
+        return {
+            "noisy_input_psnr": float(psnr(x, noisy).mean()),
+            "noisy_recon_psnr": float(psnr(x, self.reconstruct(noisy)).mean()),
+        }

@@ -34,7 +34,9 @@ def spread(total: int, n: int, start: int = 0) -> torch.Tensor:
 
 def add_noise(x: torch.Tensor, factor: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """The book's corruption: x + factor * N(0, 1), clamped to [0, 1]."""
-    eps = torch.randn(x.shape, generator=generator, device=generator.device if generator is not None else x.device).to(x)
+    eps = torch.randn(x.shape, generator=generator, device=generator.device if generator is not None else x.device).to(
+        x
+    )
     return (x + factor * eps).clamp(0, 1)
 
 
@@ -77,8 +79,11 @@ class AutoencoderRecipe(Recipe):
 
         x, y = data.x_test.to(self.device), data.y_test.to(self.device)
         digits = self.uses_digits(data)
-        out = {"model": self.name, **reconstruction_metrics(x, self.reconstruct(x, y), y if digits else None),
-               "compression_ratio": float(x[0].numel() / self.cfg.latent_dim)}
+        out = {
+            "model": self.name,
+            **reconstruction_metrics(x, self.reconstruct(x, y), y if digits else None),
+            "compression_ratio": float(x[0].numel() / self.cfg.latent_dim),
+        }
         if digits and self.cfg.eval_samples:
             out.update(self.sample_metrics(self.cfg.eval_samples))
         out.update(self.extra_metrics(x, y))
@@ -103,7 +108,9 @@ class AutoencoderRecipe(Recipe):
         idx = spread(len(data.x_test), 16)
         x, y = data.x_test[idx].to(self.device), data.y_test[idx].to(self.device)
         d = store.plots_dir
-        paths = [explore.reconstruction_grid(self, x, d / "reconstructions.png", y),
-                 explore.latent_map(self, data, d / "latent_pca.png", projection="pca"),
-                 *explore.interpolation(self, data, d / "interpolation.png")]
+        paths = [
+            explore.reconstruction_grid(self, x, d / "reconstructions.png", y),
+            explore.latent_map(self, data, d / "latent_pca.png", projection="pca"),
+            *explore.interpolation(self, data, d / "interpolation.png"),
+        ]
         return paths + self.extra_figures(store, x, y)

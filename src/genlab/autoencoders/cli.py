@@ -10,19 +10,32 @@ WHATS = ("reconstruct", "interpolate", "latent-map", "manifold", "traversal", "d
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "explore", help="pictures of a trained autoencoder / VAE (interpolation, latent map, ...)",
+        "explore",
+        help="pictures of a trained autoencoder / VAE (interpolation, latent map, ...)",
         description="Write a PNG that shows what a trained ae/dae/sparse-ae/vae/beta-vae/cvae learned. "
-                    "interpolate also writes a GIF next to the PNG.")
+        "interpolate also writes a GIF next to the PNG.",
+    )
     p.add_argument("run", metavar="RUN_DIR")
     p.add_argument("--what", required=True, choices=WHATS)
     p.add_argument("--out", required=True, help="output .png file")
     p.add_argument("--pair", type=int, nargs=2, metavar=("I", "J"), help="held-out images to interpolate between")
-    p.add_argument("--method", choices=["linear", "slerp", "both"], help="interpolation path (default: both for VAEs, linear otherwise)")
-    p.add_argument("--steps", type=positive_int, help="interpolation frames (default 10) / manifold grid side (default 15)")
+    p.add_argument(
+        "--method",
+        choices=["linear", "slerp", "both"],
+        help="interpolation path (default: both for VAEs, linear otherwise)",
+    )
+    p.add_argument(
+        "--steps", type=positive_int, help="interpolation frames (default 10) / manifold grid side (default 15)"
+    )
     p.add_argument("--noise", type=float, default=0.3, help="noise factor for --what denoise (default 0.3)")
     p.add_argument("--projection", choices=["pca", "tsne", "both"], default="both", help="latent map projection")
     p.add_argument("--n", type=positive_int, default=1000, help="held-out images in the latent map (default 1000)")
-    p.add_argument("--index", type=int, default=0, help="first held-out image shown (reconstruct, denoise, traversal); the others are spread over the digits")
+    p.add_argument(
+        "--index",
+        type=int,
+        default=0,
+        help="first held-out image shown (reconstruct, denoise, traversal); the others are spread over the digits",
+    )
     p.add_argument("--label", type=int, help="digit for the cvae manifold")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_explore)
@@ -39,7 +52,9 @@ def cmd_explore(a) -> None:
         raise GenlabError(f"--out must be a .png file, got {a.out}")
     recipe, store, _ = load_run(a.run, device=a.device)
     if getattr(recipe, "family", "") != "autoencoder":
-        raise GenlabError(f"explore works on autoencoder runs (ae, dae, sparse-ae, vae, beta-vae, cvae); {store.path} is '{recipe.name}'")
+        raise GenlabError(
+            f"explore works on autoencoder runs (ae, dae, sparse-ae, vae, beta-vae, cvae); {store.path} is '{recipe.name}'"
+        )
     data = recipe.load_data()
     if not 0 <= a.index < len(data.x_test):
         raise GenlabError(f"--index must be between 0 and {len(data.x_test) - 1}, got {a.index}")
@@ -58,7 +73,9 @@ def cmd_explore(a) -> None:
         elif a.what == "traversal":
             path, eff = explore.traversal(recipe, x[:1], a.out)
             paths = [path]
-            print(f"active dims {eff['active_dims']}, effective dims {eff['effective_dims']:.2f}, style dims {eff['style_dims']}")
+            print(
+                f"active dims {eff['active_dims']}, effective dims {eff['effective_dims']:.2f}, style dims {eff['style_dims']}"
+            )
         else:
             if recipe.conditional:
                 raise GenlabError("denoise needs an unconditional model (ae, dae, sparse-ae, vae, beta-vae)")

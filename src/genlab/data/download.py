@@ -18,7 +18,12 @@ from genlab.data.datasets import cache_dir
 from genlab.errors import GenlabError
 from genlab.utils.io import atomic_path
 
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 SOURCES = {
     "mnist-full": {
         "base_url": "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -43,7 +48,13 @@ ALIASES = {"mnist": "mnist-full"}
 MAX_DOWNLOAD_BYTES = 100_000_000
 
 
-def download(name: str, base_url: str | None = None, checksums: str | None = None, dest: Path | None = None, timeout: float = 30.0) -> Path:
+def download(
+    name: str,
+    base_url: str | None = None,
+    checksums: str | None = None,
+    dest: Path | None = None,
+    timeout: float = 30.0,
+) -> Path:
     key = ALIASES.get(name, name)
     if key not in SOURCES:
         raise GenlabError(f"cannot download '{name}'; choose one of: mnist, fashion-mnist")
@@ -87,7 +98,11 @@ def _fetch(url: str, target: Path, expected_md5: str, timeout: float) -> None:
                     h.update(chunk)
                     out.write(chunk)
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
-            raise GenlabError(f"download of {url} failed ({getattr(e, 'reason', e)}); check the connection or pass --base-url") from None
+            raise GenlabError(
+                f"download of {url} failed ({getattr(e, 'reason', e)}); check the connection or pass --base-url"
+            ) from None
         if h.hexdigest() != expected_md5:
-            raise GenlabError(f"checksum mismatch for {url} (got md5 {h.hexdigest()}, expected {expected_md5}); the download was discarded")
+            raise GenlabError(
+                f"checksum mismatch for {url} (got md5 {h.hexdigest()}, expected {expected_md5}); the download was discarded"
+            )
         read_idx(tmp)  # must parse as IDX

@@ -42,7 +42,9 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     if len(data) < expected:
         raise GenlabError(f"{name} is truncated: {len(data)} bytes, header promises {expected}; download it again")
     if len(data) > expected:
-        raise GenlabError(f"{name} has {len(data) - expected} trailing bytes after the data its header declares; the file is corrupt")
+        raise GenlabError(
+            f"{name} has {len(data) - expected} trailing bytes after the data its header declares; the file is corrupt"
+        )
     arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(dims)
     return arr.astype(dtype.newbyteorder("=")) if dtype.byteorder == ">" else arr.copy()
 

@@ -18,7 +18,9 @@ MAX_IMAGE_BYTES = 50_000_000
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
 
 
-def decode_image(data: bytes, name: str = "image", channels: int = 1, size: int | None = None, invert_if_light: bool = True) -> np.ndarray:
+def decode_image(
+    data: bytes, name: str = "image", channels: int = 1, size: int | None = None, invert_if_light: bool = True
+) -> np.ndarray:
     """Decode image bytes into a float32 array (C, H, W) in [0, 1], ink bright on dark.
 
     ``size`` resizes the shorter side and centre-crops to a square. Grayscale images drawn dark
@@ -35,7 +37,9 @@ def decode_image(data: bytes, name: str = "image", channels: int = 1, size: int 
             img = Image.open(io.BytesIO(data))
             w, h = img.size
             if w * h > MAX_IMAGE_PIXELS or w <= 0 or h <= 0:
-                raise GenlabError(f"{name} is {w}x{h} pixels, over the {MAX_IMAGE_PIXELS:,}-pixel limit; use a smaller image")
+                raise GenlabError(
+                    f"{name} is {w}x{h} pixels, over the {MAX_IMAGE_PIXELS:,}-pixel limit; use a smaller image"
+                )
             img.load()
     except GenlabError:
         raise

@@ -67,12 +67,31 @@ class DDPMRecipe(Recipe):
     presets = {
         # sized by measurement for ~10 min on 2 CPU cores; v-prediction learns much faster than eps at this budget
         "quick": {"steps": 1600, "batch_size": 32, "lr": 2e-3, "prediction": "v", "channel_mults": (1, 2, 2)},
-        "full": {"steps": 20000, "batch_size": 128, "lr": 5e-4, "prediction": "v", "base_channels": 32, "channel_mults": (1, 2, 2, 2),
-                 "num_res_blocks": 2, "ema_decay": 0.9995, "eval_samples": 1000},
+        "full": {
+            "steps": 20000,
+            "batch_size": 128,
+            "lr": 5e-4,
+            "prediction": "v",
+            "base_channels": 32,
+            "channel_mults": (1, 2, 2, 2),
+            "num_res_blocks": 2,
+            "ema_decay": 0.9995,
+            "eval_samples": 1000,
+        },
         # the book's SimpleUNet widths 64-128-256-512 on 32x32 (28 padded), lr 1e-4, 1000-step DDPM
         # sampling, unconditional; defects fixed: time in every block, skips that fit 28x28
-        "book": {"steps": 10000, "batch_size": 128, "lr": 1e-4, "base_channels": 64, "channel_mults": (1, 2, 4, 8),
-                 "attention": False, "conditional": False, "sampler": "ddpm", "sample_steps": 1000, "ema_decay": 0.9995},
+        "book": {
+            "steps": 10000,
+            "batch_size": 128,
+            "lr": 1e-4,
+            "base_channels": 64,
+            "channel_mults": (1, 2, 4, 8),
+            "attention": False,
+            "conditional": False,
+            "sampler": "ddpm",
+            "sample_steps": 1000,
+            "ema_decay": 0.9995,
+        },
     }
     sample_options = ("label", "steps", "sampler", "guidance", "eta")
 
@@ -87,8 +106,15 @@ class DDPMRecipe(Recipe):
         if not cfg.channel_mults or min(cfg.channel_mults) < 1 or cfg.base_channels < 1:
             raise GenlabError("base_channels and channel_mults must be positive")
         self.schedule = NoiseSchedule.make(cfg.schedule, cfg.timesteps).to(self.device)
-        net = UNet(cfg.channels, cfg.base_channels, tuple(cfg.channel_mults), cfg.num_res_blocks, cfg.attention,
-                   cfg.num_classes if cfg.conditional else 0, cfg.dropout).to(self.device)
+        net = UNet(
+            cfg.channels,
+            cfg.base_channels,
+            tuple(cfg.channel_mults),
+            cfg.num_res_blocks,
+            cfg.attention,
+            cfg.num_classes if cfg.conditional else 0,
+            cfg.dropout,
+        ).to(self.device)
         self.nets["model"] = net
         self.nets["ema"] = copy.deepcopy(net).requires_grad_(False)
         self.opts["model"] = torch.optim.Adam(net.parameters(), lr=cfg.lr)
@@ -104,7 +130,9 @@ class DDPMRecipe(Recipe):
         labels = None
         if cfg.conditional:
             if int(y.max()) >= cfg.num_classes:
-                raise GenlabError(f"the dataset has labels up to {int(y.max())} but num_classes={cfg.num_classes}; pass --set num_classes=N")
+                raise GenlabError(
+                    f"the dataset has labels up to {int(y.max())} but num_classes={cfg.num_classes}; pass --set num_classes=N"
+                )
             drop = torch.rand(len(y), device=self.device) < cfg.label_dropout
             labels = torch.where(drop, model.null_labels(len(y), self.device), y)
         target = noise if cfg.prediction == "eps" else self.schedule.v_from(x0, t, noise)
@@ -134,7 +162,18 @@ class DDPMRecipe(Recipe):
             raise GenlabError(f"--label must be between 0 and {self.cfg.num_classes - 1}, got {label}")
         return labels
 
-    def sample(self, n, generator=None, label=None, steps=None, sampler=None, guidance=None, eta=None, trajectory=None, bf16=None):
+    def sample(
+        self,
+        n,
+        generator=None,
+        label=None,
+        steps=None,
+        sampler=None,
+        guidance=None,
+        eta=None,
+        trajectory=None,
+        bf16=None,
+    ):
         cfg = self.cfg
         sampler = sampler or cfg.sampler
         if sampler not in SAMPLERS:
@@ -176,5 +215,9 @@ class DDPMRecipe(Recipe):
         from genlab.diffusion.visuals import save_forward_process, save_reverse_process
 
         x0 = self.load_data().x_test[:1].to(self.device)
-        return [save_forward_process(self.schedule, x0, store.plots_dir / "forward_process.png"),
-                *save_reverse_process(self, store.plots_dir / "reverse_process.png", store.samples_dir / "reverse_process.gif")]
+        return [
+            save_forward_process(self.schedule, x0, store.plots_dir / "forward_process.png"),
+            *save_reverse_process(
+                self, store.plots_dir / "reverse_process.png", store.samples_dir / "reverse_process.gif"
+            ),
+        ]

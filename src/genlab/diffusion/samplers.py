@@ -44,8 +44,16 @@ class Denoiser:
     one batch and mixed: out = out_uncond + w * (out_cond - out_uncond) (linear in eps and in v).
     """
 
-    def __init__(self, model, schedule: NoiseSchedule, prediction: str = "eps", labels: torch.Tensor | None = None,
-                 guidance: float = 1.0, clip: bool = True, bf16: bool = False):
+    def __init__(
+        self,
+        model,
+        schedule: NoiseSchedule,
+        prediction: str = "eps",
+        labels: torch.Tensor | None = None,
+        guidance: float = 1.0,
+        clip: bool = True,
+        bf16: bool = False,
+    ):
         if prediction not in PREDICTIONS:
             raise GenlabError(f"unknown prediction '{prediction}'; choose one of: {', '.join(PREDICTIONS)}")
         self.model = with_bf16_weights(model) if bf16 else model
@@ -64,7 +72,9 @@ class Denoiser:
         workers = min(torch.get_num_threads(), len(x) // MIN_CHUNK) if x.device.type == "cpu" else 1
         if workers < 2:
             return self._network(x, t, labels)
-        chunks = zip(x.chunk(workers), t.chunk(workers), labels.chunk(workers) if labels is not None else [None] * workers)
+        chunks = zip(
+            x.chunk(workers), t.chunk(workers), labels.chunk(workers) if labels is not None else [None] * workers
+        )
         pool = single_thread_pool(workers)
         return torch.cat([f.result() for f in [pool.submit(self._network, *c) for c in chunks]])
 
@@ -146,7 +156,9 @@ def _reverse(denoiser: Denoiser, shape, generator, steps, device, trajectory, up
     return x.clone()
 
 
-def ddpm_sample(denoiser: Denoiser, shape, generator=None, steps: int | None = None, device="cpu", trajectory: list | None = None):
+def ddpm_sample(
+    denoiser: Denoiser, shape, generator=None, steps: int | None = None, device="cpu", trajectory: list | None = None
+):
     """The book's ancestral sampler: x_{t-1} = 1/sqrt(a_t) (x_t - b_t/sqrt(1-abar_t) eps) + sqrt(b_t) z.
 
     Written as the posterior mean given x0_hat, which equals the book's formula when x0 is not
@@ -161,7 +173,15 @@ def ddpm_sample(denoiser: Denoiser, shape, generator=None, steps: int | None = N
     return _reverse(denoiser, shape, generator, steps, device, trajectory, update)
 
 
-def ddim_sample(denoiser: Denoiser, shape, generator=None, steps: int = 50, eta: float = 0.0, device="cpu", trajectory: list | None = None):
+def ddim_sample(
+    denoiser: Denoiser,
+    shape,
+    generator=None,
+    steps: int = 50,
+    eta: float = 0.0,
+    device="cpu",
+    trajectory: list | None = None,
+):
     """DDIM (Song et al., 2021) on ``steps`` timesteps; eta=0 deterministic, eta=1 ~ DDPM noise.
 
     x_prev = sqrt(abar_prev) x0 + sqrt(1 - abar_prev - sigma^2) eps + sigma z,
@@ -178,8 +198,15 @@ def ddim_sample(denoiser: Denoiser, shape, generator=None, steps: int = 50, eta:
     return _reverse(denoiser, shape, generator, steps, device, trajectory, update)
 
 
-def dpmpp_2m_sample(denoiser: Denoiser, shape, generator=None, steps: int = 20, eta: float = 0.0, device="cpu",
-                    trajectory: list | None = None):
+def dpmpp_2m_sample(
+    denoiser: Denoiser,
+    shape,
+    generator=None,
+    steps: int = 20,
+    eta: float = 0.0,
+    device="cpu",
+    trajectory: list | None = None,
+):
     """DPM-Solver++(2M) (Lu et al., 2022): a second-order multistep solver of the diffusion ODE in
     the data prediction x0, with one network call per step; eta > 0 gives its SDE variant
     (eta = 1: SDE-DPM-Solver++(2M), which adds fresh noise at every step as DDPM and DDIM eta=1 do).
@@ -211,11 +238,21 @@ def dpmpp_2m_sample(denoiser: Denoiser, shape, generator=None, steps: int = 20, 
             x = x + math.sqrt(1 - ab_prev) * math.sqrt(-math.expm1(-2 * eta * h)) * _noise(shape, generator, device)
         return x
 
-    return _reverse(denoiser, shape, generator, steps, device, trajectory, update, timesteps_logsnr(denoiser.schedule, steps))
+    return _reverse(
+        denoiser, shape, generator, steps, device, trajectory, update, timesteps_logsnr(denoiser.schedule, steps)
+    )
 
 
-def sample(denoiser: Denoiser, shape, generator=None, sampler: str = "ddim", steps: int | None = None, eta: float = 0.0,
-           device="cpu", trajectory: list | None = None) -> torch.Tensor:
+def sample(
+    denoiser: Denoiser,
+    shape,
+    generator=None,
+    sampler: str = "ddim",
+    steps: int | None = None,
+    eta: float = 0.0,
+    device="cpu",
+    trajectory: list | None = None,
+) -> torch.Tensor:
     """Dispatch by name; ``steps`` None means T for ddpm and ``DEFAULT_STEPS`` for the others."""
     if sampler == "ddpm":
         return ddpm_sample(denoiser, shape, generator, steps, device, trajectory)

@@ -28,7 +28,9 @@ class SinusoidalEmbedding(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
         half = dim // 2
-        self.register_buffer("freqs", torch.exp(-math.log(10000) * torch.arange(half) / max(half - 1, 1)), persistent=False)
+        self.register_buffer(
+            "freqs", torch.exp(-math.log(10000) * torch.arange(half) / max(half - 1, 1)), persistent=False
+        )
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         args = t.float()[:, None] * self.freqs[None]
@@ -80,20 +82,35 @@ class SelfAttention(nn.Module):
 class UNet(nn.Module):
     """eps/v-prediction network f(x_t, t, label) with the same shape in and out."""
 
-    def __init__(self, channels: int = 1, base_channels: int = 32, channel_mults=(1, 2, 2), num_res_blocks: int = 1,
-                 attention: bool = True, num_classes: int = 0, dropout: float = 0.0):
+    def __init__(
+        self,
+        channels: int = 1,
+        base_channels: int = 32,
+        channel_mults=(1, 2, 2),
+        num_res_blocks: int = 1,
+        attention: bool = True,
+        num_classes: int = 0,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.num_classes = num_classes
         self.multiple = 2 ** (len(channel_mults) - 1)
         emb_dim = 4 * base_channels
-        self.time_embed = nn.Sequential(SinusoidalEmbedding(base_channels), nn.Linear(base_channels, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.time_embed = nn.Sequential(
+            SinusoidalEmbedding(base_channels),
+            nn.Linear(base_channels, emb_dim),
+            nn.SiLU(),
+            nn.Linear(emb_dim, emb_dim),
+        )
         self.label_embed = nn.Embedding(num_classes + 1, emb_dim) if num_classes else None
         self.stem = nn.Conv2d(channels, base_channels, 3, padding=1)
         widths = [base_channels * m for m in channel_mults]
         self.down, self.downsample = nn.ModuleList(), nn.ModuleList()
         ch = base_channels
         for i, w in enumerate(widths):
-            self.down.append(nn.ModuleList(ResBlock(ch if j == 0 else w, w, emb_dim, dropout) for j in range(num_res_blocks)))
+            self.down.append(
+                nn.ModuleList(ResBlock(ch if j == 0 else w, w, emb_dim, dropout) for j in range(num_res_blocks))
+            )
             ch = w
             if i < len(widths) - 1:
                 self.downsample.append(nn.Conv2d(w, w, 3, stride=2, padding=1))
@@ -102,7 +119,9 @@ class UNet(nn.Module):
         self.mid2 = ResBlock(ch, ch, emb_dim, dropout)
         self.up, self.upsample = nn.ModuleList(), nn.ModuleList()
         for i, w in reversed(list(enumerate(widths))):
-            self.up.append(nn.ModuleList(ResBlock(ch + w if j == 0 else w, w, emb_dim, dropout) for j in range(num_res_blocks)))
+            self.up.append(
+                nn.ModuleList(ResBlock(ch + w if j == 0 else w, w, emb_dim, dropout) for j in range(num_res_blocks))
+            )
             ch = w
             if i > 0:
                 self.upsample.append(nn.Conv2d(w, widths[i - 1], 3, padding=1))

@@ -36,5 +36,10 @@ def save_reverse_process(recipe, strip_path, gif_path, n: int = 10, frames: int 
     pick = torch.linspace(0, len(traj) - 1, min(frames, len(traj))).round().long().tolist()
     strip = save_grid(strip_path, torch.cat([traj[i] for i in pick]), nrow=n, scale=3)
     every = max(1, len(traj) // 50)  # at most ~50 frames (a 1000-step DDPM chain is subsampled)
-    gif = save_gif(gif_path, [make_grid(x, nrow=n) for x in traj[::every]] + [make_grid(traj[-1], nrow=n)] * 10, duration_ms=80, scale=2)
+    gif = save_gif(
+        gif_path,
+        [make_grid(x, nrow=n) for x in traj[::every]] + [make_grid(traj[-1], nrow=n)] * 10,
+        duration_ms=80,
+        scale=2,
+    )
     return [strip, gif]

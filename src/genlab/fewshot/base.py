@@ -77,11 +77,21 @@ class FewShotRecipe(Recipe):
         """The training episode(s) of a step come from a generator seeded by (seed, step, rank)."""
         g = g or self.generator(step)
         hard = bool(self.cfg.hard) and float(torch.rand(1, generator=g)) < self.cfg.hard
-        ep = self.pools[0].sample_episode(self.cfg.ways, self.cfg.shots, self.cfg.queries, g, hard=hard, affine=self.cfg.affine)
-        return Episode(ep.support_x.to(self.device), ep.support_y.to(self.device), ep.query_x.to(self.device), ep.query_y.to(self.device), ep.ways)
+        ep = self.pools[0].sample_episode(
+            self.cfg.ways, self.cfg.shots, self.cfg.queries, g, hard=hard, affine=self.cfg.affine
+        )
+        return Episode(
+            ep.support_x.to(self.device),
+            ep.support_y.to(self.device),
+            ep.query_x.to(self.device),
+            ep.query_y.to(self.device),
+            ep.ways,
+        )
 
     # -- what a few-shot model implements -----------------------------------------------
-    def classify(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, ways: int) -> torch.Tensor:
+    def classify(
+        self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, ways: int
+    ) -> torch.Tensor:
         """Logits (Q, ways) for the queries, given labelled support images (labels 0..ways-1, any order)."""
         raise NotImplementedError
 
@@ -111,11 +121,15 @@ class FewShotRecipe(Recipe):
             accs.append(100.0 * float((probs.argmax(1) == ep.query_y).float().mean()))
         return accs
 
-    def evaluate_episodes(self, ways: int = 5, shots: int = 1, episodes: int = 600, queries: int | None = None, seed: int = EVAL_SEED) -> dict:
+    def evaluate_episodes(
+        self, ways: int = 5, shots: int = 1, episodes: int = 600, queries: int | None = None, seed: int = EVAL_SEED
+    ) -> dict:
         """Accuracy (percent) with a 95% confidence interval on held-out classes."""
         test = self.pools[1]
         if not test.n_classes:
-            raise GenlabError("this run held out no classes (trained with an empty holdout): score it on one-shot runs with --omniglot-runs DIR")
+            raise GenlabError(
+                "this run held out no classes (trained with an empty holdout): score it on one-shot runs with --omniglot-runs DIR"
+            )
         if queries is None:  # 15 per class, fewer when the ways-th largest class is smaller
             kth = int(test.counts.sort(descending=True).values[min(ways, test.n_classes) - 1])
             queries = max(1, min(15, kth - shots))
@@ -160,7 +174,9 @@ class FewShotRecipe(Recipe):
         """`genlab eval RUN --ways N --shots K --episodes E` or `--omniglot-runs DIR`."""
         if omniglot_runs is not None:
             if ways is not None or shots is not None or episodes is not None:
-                raise GenlabError("--omniglot-runs is Lake et al.'s fixed 20-way 1-shot benchmark; drop --ways/--shots/--episodes")
+                raise GenlabError(
+                    "--omniglot-runs is Lake et al.'s fixed 20-way 1-shot benchmark; drop --ways/--shots/--episodes"
+                )
             from genlab.fewshot.benchmark import evaluate_omniglot_runs
 
             return evaluate_omniglot_runs(self, omniglot_runs)

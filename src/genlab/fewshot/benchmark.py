@@ -46,7 +46,9 @@ def read_run(root: Path, run: str) -> tuple[list[Path], list[tuple[Path, int]]]:
     for n, line in enumerate(lines, 1):
         parts = line.split()
         if len(parts) != 2:
-            raise GenlabError(f"{labels} line {n}: expected 'runNN/test/itemXX.png runNN/training/classYY.png', got {line.strip()[:80]!r}")
+            raise GenlabError(
+                f"{labels} line {n}: expected 'runNN/test/itemXX.png runNN/training/classYY.png', got {line.strip()[:80]!r}"
+            )
         test, cls = (root / parts[0]).resolve(), (root / parts[1]).resolve()
         if cls not in index:
             raise GenlabError(f"{labels} line {n}: {parts[1]} is not one of the run's training images")
@@ -148,7 +150,9 @@ def _held_out_pngs(alphabets) -> dict[str, list[bytes]]:
     return {c: [files[f] for f in sorted(files)] for c, files in sorted(per_char.items())}
 
 
-def write_omniglot_runs(out, alphabets: tuple[str, ...] = HOLDOUT_ALPHABETS, n_runs: int = 20, ways: int = 20, seed: int = 0) -> Path:
+def write_omniglot_runs(
+    out, alphabets: tuple[str, ...] = HOLDOUT_ALPHABETS, n_runs: int = 20, ways: int = 20, seed: int = 0
+) -> Path:
     """Build runs in the official format from held-out shipped alphabets (alternating per run):
     ``ways`` characters of one alphabet, training images by one drawer, test images by another."""
     from genlab.utils.io import ensure_writable_dir, write_bytes_atomic, write_text_atomic

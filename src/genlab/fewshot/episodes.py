@@ -83,11 +83,14 @@ class FewShotData:
         if ways < 2:
             raise GenlabError(f"few-shot {what} need at least 2 classes (ways), got {ways}")
         if enough < ways:
-            raise GenlabError(f"{what}: {ways}-way needs {ways} classes with at least {examples} images each "
-                              f"(shots + queries), but only {enough} of {self.n_classes} classes have that many; use fewer ways, shots or queries")
+            raise GenlabError(
+                f"{what}: {ways}-way needs {ways} classes with at least {examples} images each "
+                f"(shots + queries), but only {enough} of {self.n_classes} classes have that many; use fewer ways, shots or queries"
+            )
 
-    def sample_episode(self, ways: int, shots: int, queries: int, generator: torch.Generator,
-                       hard: bool = False, affine: float = 0.0) -> Episode:
+    def sample_episode(
+        self, ways: int, shots: int, queries: int, generator: torch.Generator, hard: bool = False, affine: float = 0.0
+    ) -> Episode:
         """An N-way K-shot episode; ``hard`` draws as many classes as possible from one group."""
         self.check(ways, shots + queries)
         eligible = torch.nonzero(self.counts >= shots + queries).flatten()
@@ -156,7 +159,9 @@ def _from_omniglot(image_size: int, holdout: tuple[str, ...]) -> tuple[FewShotDa
     o = load_omniglot(size=image_size)
     unknown = sorted(set(holdout) - set(o.alphabets))
     if unknown:
-        raise GenlabError(f"holdout alphabet {unknown[0]!r} is not in the shipped Omniglot sets; choose from {', '.join(o.alphabets)}")
+        raise GenlabError(
+            f"holdout alphabet {unknown[0]!r} is not in the shipped Omniglot sets; choose from {', '.join(o.alphabets)}"
+        )
     if len(set(holdout)) == len(o.alphabets):
         raise GenlabError("holdout names every Omniglot alphabet, which leaves nothing to train on; hold out fewer")
     alphabets = [n.split("/")[0] for n in o.names]
@@ -173,8 +178,9 @@ def _split_classes(pool: FewShotData, test_ids: list[int]) -> tuple[FewShotData,
     return pool.subset(train_ids), pool.subset(test_ids)
 
 
-def load_fewshot_data(spec: str, image_size: int = 28, channels: int = 1,
-                      holdout: tuple[str, ...] = HOLDOUT_ALPHABETS) -> tuple[FewShotData, FewShotData]:
+def load_fewshot_data(
+    spec: str, image_size: int = 28, channels: int = 1, holdout: tuple[str, ...] = HOLDOUT_ALPHABETS
+) -> tuple[FewShotData, FewShotData]:
     """(training pool, held-out pool) for ``omniglot``, ``mnist`` or an image folder (one subfolder per class)."""
     if spec == "omniglot":
         if channels != 1:
@@ -193,7 +199,11 @@ def load_fewshot_data(spec: str, image_size: int = 28, channels: int = 1,
         pool = FewShotData(torch.cat([d.x_train, d.x_test]), torch.cat([d.y_train, d.y_test]), d.classes)
         n_test = max(2, round(pool.n_classes / 4))
         if pool.n_classes - n_test < 2:
-            raise GenlabError(f"{spec} has {pool.n_classes} class subfolders; few-shot training needs at least 4 (2 to train on, 2 held out)")
+            raise GenlabError(
+                f"{spec} has {pool.n_classes} class subfolders; few-shot training needs at least 4 (2 to train on, 2 held out)"
+            )
         perm = np.random.default_rng(0).permutation(pool.n_classes)
         return _split_classes(pool, sorted(perm[:n_test].tolist()))
-    raise GenlabError(f"few-shot data must be 'omniglot', 'mnist' or a folder with one subfolder per class, got {spec!r}")
+    raise GenlabError(
+        f"few-shot data must be 'omniglot', 'mnist' or a folder with one subfolder per class, got {spec!r}"
+    )

@@ -78,7 +78,9 @@ class FinetuneRecipe(FewShotRecipe):
             fs, fq = self.nets["encoder"](support_x), self.nets["encoder"](query_x)
         head = Classifier(fs.shape[1], ways, self.cfg.head, self.cfg.scale).to(self.device)
         with torch.no_grad():  # cosine: start at the class means; linear: start at zero
-            head.weight.copy_(prototypes(fs, support_y, ways) if self.cfg.head == "cosine" else torch.zeros_like(head.weight))
+            head.weight.copy_(
+                prototypes(fs, support_y, ways) if self.cfg.head == "cosine" else torch.zeros_like(head.weight)
+            )
         opt = torch.optim.Adam(head.parameters(), lr=self.cfg.head_lr)
         with torch.enable_grad():
             for _ in range(self.cfg.head_steps):

@@ -66,19 +66,48 @@ class MAMLRecipe(FewShotRecipe):
     Config = MAMLConfig
     presets = {
         # half of the tasks from one alphabet, like held-out tasks (drawn from two alphabets)
-        "quick": {"steps": 400, "ways": 5, "shots": 1, "queries": 5, "lr": 1e-3, "meta_batch": 4,
-                  "inner_steps": 2, "hard": 0.5, "eval_episodes": 200},
-        "full": {"steps": 3000, "ways": 5, "shots": 1, "queries": 15, "lr": 1e-3, "meta_batch": 16,
-                 "inner_steps": 3, "eval_episodes": 600},
+        "quick": {
+            "steps": 400,
+            "ways": 5,
+            "shots": 1,
+            "queries": 5,
+            "lr": 1e-3,
+            "meta_batch": 4,
+            "inner_steps": 2,
+            "hard": 0.5,
+            "eval_episodes": 200,
+        },
+        "full": {
+            "steps": 3000,
+            "ways": 5,
+            "shots": 1,
+            "queries": 15,
+            "lr": 1e-3,
+            "meta_batch": 16,
+            "inner_steps": 3,
+            "eval_episodes": 600,
+        },
         # the book's settings: one task per update, 5 inner steps of 0.01, a learned head
-        "book": {"steps": 2000, "ways": 5, "shots": 1, "queries": 15, "lr": 1e-3, "meta_batch": 1, "head": "learned",
-                 "inner_lr": 0.01, "inner_steps": 5, "rotations": False},
+        "book": {
+            "steps": 2000,
+            "ways": 5,
+            "shots": 1,
+            "queries": 15,
+            "lr": 1e-3,
+            "meta_batch": 1,
+            "head": "learned",
+            "inner_lr": 0.01,
+            "inner_steps": 5,
+            "rotations": False,
+        },
     }
 
     def build(self):
         if self.cfg.head not in ("zero", "learned"):
             raise GenlabError(f"maml head must be 'zero' or 'learned', got {self.cfg.head!r}")
-        net = MAMLNet(self.cfg.channels, self.cfg.hidden, self.cfg.image_size, self.cfg.ways, self.cfg.ink_norm).to(self.device)
+        net = MAMLNet(self.cfg.channels, self.cfg.hidden, self.cfg.image_size, self.cfg.ways, self.cfg.ink_norm).to(
+            self.device
+        )
         self.nets["model"] = net
         self.opts["model"] = torch.optim.Adam(net.parameters(), lr=self.cfg.lr)
 
@@ -90,24 +119,36 @@ class MAMLRecipe(FewShotRecipe):
             params["head.weight"] = torch.zeros(ways, d, device=self.device, requires_grad=True)
             params["head.bias"] = torch.zeros(ways, device=self.device, requires_grad=True)
         elif ways != self.cfg.ways:
-            raise GenlabError(f"this MAML run has a learned {self.cfg.ways}-way head; evaluate it with --ways {self.cfg.ways} (or train with head=zero)")
+            raise GenlabError(
+                f"this MAML run has a learned {self.cfg.ways}-way head; evaluate it with --ways {self.cfg.ways} (or train with head=zero)"
+            )
         if detach:
             params = {k: p.detach().requires_grad_() for k, p in params.items()}
         return params
 
-    def adapted_logits(self, support_x, support_y, query_x, ways: int, steps: int, create_graph: bool, detach: bool = False):
+    def adapted_logits(
+        self, support_x, support_y, query_x, ways: int, steps: int, create_graph: bool, detach: bool = False
+    ):
         """Query logits after ``steps`` inner steps on the support set (support + queries in one BN batch)."""
         model = self.nets["model"]
-        params = inner_loop(model, self.task_params(ways, detach), support_x, support_y, self.cfg.inner_lr, steps, create_graph)
-        return functional_call(model, params, (torch.cat([support_x, query_x]),))[len(support_x):]
+        params = inner_loop(
+            model, self.task_params(ways, detach), support_x, support_y, self.cfg.inner_lr, steps, create_graph
+        )
+        return functional_call(model, params, (torch.cat([support_x, query_x]),))[len(support_x) :]
 
     def train_step(self, batch, step):
         g = self.generator(step)
         losses, accs = [], []
         for _ in range(self.cfg.meta_batch):
             ep = self.train_episode(step, g)
-            logits = self.adapted_logits(ep.support_x, ep.support_y, ep.query_x, ep.ways, self.cfg.inner_steps,
-                                         create_graph=not self.cfg.first_order)
+            logits = self.adapted_logits(
+                ep.support_x,
+                ep.support_y,
+                ep.query_x,
+                ep.ways,
+                self.cfg.inner_steps,
+                create_graph=not self.cfg.first_order,
+            )
             losses.append(F.cross_entropy(logits, ep.query_y))
             accs.append((logits.argmax(1) == ep.query_y).float().mean())
         loss = torch.stack(losses).mean()
@@ -116,6 +157,13 @@ class MAMLRecipe(FewShotRecipe):
 
     def classify(self, support_x, support_y, query_x, ways):
         with torch.enable_grad():
-            logits = self.adapted_logits(support_x, support_y, query_x, ways, self.cfg.eval_inner_steps or self.cfg.inner_steps,
-                                         create_graph=False, detach=True)
+            logits = self.adapted_logits(
+                support_x,
+                support_y,
+                query_x,
+                ways,
+                self.cfg.eval_inner_steps or self.cfg.inner_steps,
+                create_graph=False,
+                detach=True,
+            )
         return logits.detach()

@@ -53,7 +53,14 @@ class Conv4(nn.Module):
     ``ink_norm``: the inputs first go through :func:`normalize_ink`.
     """
 
-    def __init__(self, in_channels: int = 1, hidden: int = 64, track_bn: bool = True, pool_last: bool = True, ink_norm: str = "none"):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        hidden: int = 64,
+        track_bn: bool = True,
+        pool_last: bool = True,
+        ink_norm: str = "none",
+    ):
         super().__init__()
         if ink_norm not in INK_NORMS:
             raise GenlabError(f"ink_norm must be one of {', '.join(INK_NORMS)}, got '{ink_norm}'")
@@ -98,7 +105,7 @@ def shifted_copies(x: torch.Tensor, radius: int) -> torch.Tensor:
     h, w = x.shape[-2:]
     padded = F.pad(x, (radius,) * 4, mode="replicate")
     side = 2 * radius + 1
-    return torch.cat([padded[..., dy:dy + h, dx:dx + w] for dy in range(side) for dx in range(side)])
+    return torch.cat([padded[..., dy : dy + h, dx : dx + w] for dy in range(side) for dx in range(side)])
 
 
 def prototypes(emb: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:

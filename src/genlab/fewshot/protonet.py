@@ -51,8 +51,21 @@ class ProtoNetRecipe(FewShotRecipe):
         # bf16 (AVX512-BF16 or AMX) the steps run under bf16 autocast, about twice as fast with the
         # one-shot error within a point of float32's; elsewhere float32 (timings: bench/README.md).
         # The fewshot bench trains it with two alphabets held out, to score it on runs built from them.
-        "full": {"steps": 1500, "ensemble": 2, "ways": 60, "shots": 1, "queries": 5, "lr": 1e-3, "affine": 0.5, "hard": 0.5,
-                 "lr_decay_every": 500, "eval_episodes": 600, "holdout": (), "ink_norm": "moments", "amp": "auto"},
+        "full": {
+            "steps": 1500,
+            "ensemble": 2,
+            "ways": 60,
+            "shots": 1,
+            "queries": 5,
+            "lr": 1e-3,
+            "affine": 0.5,
+            "hard": 0.5,
+            "lr_decay_every": 500,
+            "eval_episodes": 600,
+            "holdout": (),
+            "ink_norm": "moments",
+            "amp": "auto",
+        },
         "book": {"steps": 2000, "ways": 5, "shots": 1, "queries": 15, "lr": 1e-3, "rotations": False},
     }
 
@@ -60,9 +73,14 @@ class ProtoNetRecipe(FewShotRecipe):
         if self.cfg.ensemble < 1:
             raise GenlabError(f"ensemble must be at least 1 (encoders), got {self.cfg.ensemble}")
         if not 0 <= self.cfg.test_shift < self.cfg.image_size // 2:
-            raise GenlabError(f"test_shift must be between 0 and {self.cfg.image_size // 2 - 1} pixels, got {self.cfg.test_shift}")
+            raise GenlabError(
+                f"test_shift must be between 0 and {self.cfg.image_size // 2 - 1} pixels, got {self.cfg.test_shift}"
+            )
         self._cache, self._cache_version = {}, None
-        members = [Conv4(self.cfg.channels, self.cfg.hidden, pool_last=self.cfg.pool_last, ink_norm=self.cfg.ink_norm) for _ in range(self.cfg.ensemble)]
+        members = [
+            Conv4(self.cfg.channels, self.cfg.hidden, pool_last=self.cfg.pool_last, ink_norm=self.cfg.ink_norm)
+            for _ in range(self.cfg.ensemble)
+        ]
         enc = (members[0] if len(members) == 1 else Ensemble(members)).to(self.device)
         self.nets["encoder"] = enc
         self.opts["encoder"] = torch.optim.Adam(enc.parameters(), lr=self.cfg.lr)
@@ -79,7 +97,7 @@ class ProtoNetRecipe(FewShotRecipe):
     @staticmethod
     def episode_logits(encoder, support_x, support_y, query_x, ways) -> torch.Tensor:
         emb = encoder(torch.cat([support_x, query_x]))
-        return sq_euclidean_logits(emb[len(support_x):], prototypes(emb[: len(support_x)], support_y, ways))
+        return sq_euclidean_logits(emb[len(support_x) :], prototypes(emb[: len(support_x)], support_y, ways))
 
     def train_step(self, batch, step):
         """One episode per encoder (drawn in turn from the step's generator), one loss each."""
@@ -104,7 +122,10 @@ class ProtoNetRecipe(FewShotRecipe):
         (a cache keyed by its bytes), so evaluation episodes, which reuse the held-out images
         again and again, cost a few forward passes each whatever r is."""
         enc = self.nets["encoder"]
-        version = (self.cfg.test_shift, *(t._version for t in (*enc.parameters(), *enc.buffers())))  # bumped by in-place updates
+        version = (
+            self.cfg.test_shift,
+            *(t._version for t in (*enc.parameters(), *enc.buffers())),
+        )  # bumped by in-place updates
         if version != self._cache_version or len(self._cache) > CACHE_IMAGES:
             self._cache, self._cache_version = {}, version
         keys = [row.tobytes() for row in x.detach().cpu().numpy()]
@@ -112,7 +133,7 @@ class ProtoNetRecipe(FewShotRecipe):
         copies = (2 * self.cfg.test_shift + 1) ** 2
         chunk = max(1, EMBED_BATCH // copies)
         for start in range(0, len(missing), chunk):
-            part = missing[start:start + chunk]
+            part = missing[start : start + chunk]
             emb = enc(shifted_copies(x[part], self.cfg.test_shift)).view(copies, len(part), -1).mean(0)
             self._cache.update(zip((keys[i] for i in part), emb))
         return torch.stack([self._cache[k] for k in keys])

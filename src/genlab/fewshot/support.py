@@ -21,9 +21,13 @@ def load_support_folder(folder, image_size: int = 28, channels: int = 1, shots: 
     entries = sorted(p for p in root.iterdir() if not p.name.startswith("."))
     loose = [p for p in entries if not p.is_dir()]
     if loose:
-        raise GenlabError(f"{loose[0]} is not in a class subfolder; the support folder holds one subfolder of images per class")
+        raise GenlabError(
+            f"{loose[0]} is not in a class subfolder; the support folder holds one subfolder of images per class"
+        )
     if len(entries) < 2:
-        raise GenlabError(f"{folder} has {len(entries)} class subfolder(s); few-shot prediction needs at least 2 classes")
+        raise GenlabError(
+            f"{folder} has {len(entries)} class subfolder(s); few-shot prediction needs at least 2 classes"
+        )
     xs, ys, names = [], [], []
     for c, cls_dir in enumerate(entries):
         files = sorted(p for p in cls_dir.iterdir() if not p.name.startswith("."))
@@ -33,7 +37,9 @@ def load_support_folder(folder, image_size: int = 28, channels: int = 1, shots: 
         if not files:
             raise GenlabError(f"class folder {cls_dir} is empty; give at least one example image per class")
         if shots is not None and len(files) < shots:
-            raise GenlabError(f"class {cls_dir.name} has {len(files)} image(s) but --shots is {shots}; add images or lower --shots")
+            raise GenlabError(
+                f"class {cls_dir.name} has {len(files)} image(s) but --shots is {shots}; add images or lower --shots"
+            )
         for p in files[:shots]:
             xs.append(load_image(p, channels=channels, size=image_size))
             ys.append(c)
@@ -49,5 +55,7 @@ def predict_images(recipe, support_dir, queries, shots: int | None = None) -> li
         raise GenlabError("give at least one query image")
     qx = torch.from_numpy(np.stack([load_image(q, channels=channels, size=size) for q in queries]))
     probs = recipe.predict(sx, sy, qx, len(names))
-    return [{"query": str(q), "label": names[int(p.argmax())], "probs": {n: float(v) for n, v in zip(names, p)}}
-            for q, p in zip(queries, probs)]
+    return [
+        {"query": str(q), "label": names[int(p.argmax())], "probs": {n: float(v) for n, v in zip(names, p)}}
+        for q, p in zip(queries, probs)
+    ]

@@ -92,8 +92,10 @@ class GANRecipe(Recipe):
         if cfg.ema_decay > 0:
             self.nets["g_ema"] = copy.deepcopy(g)
             set_requires_grad(self.nets["g_ema"], False)
-        self.opts = {"g": torch.optim.Adam(self.generator_param_groups(g), lr=cfg.lr, betas=tuple(cfg.betas)),
-                     "d": torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas))}
+        self.opts = {
+            "g": torch.optim.Adam(self.generator_param_groups(g), lr=cfg.lr, betas=tuple(cfg.betas)),
+            "d": torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas)),
+        }
         self.low_coverage_evals = 0  # consecutive evaluations with coverage <= collapse_coverage
         self.d_pinned = 0  # consecutive steps with D right on every image
 
@@ -147,20 +149,31 @@ class GANRecipe(Recipe):
 
         acc_real, acc_fake = self.loss.accuracies(s_real.detach(), s_fake.detach())
         self.watch_discriminator(float(acc_real), float(acc_fake), step)
-        return {"loss": d_loss.detach() + g_loss.detach(), "d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
-                "d_real_acc": acc_real, "d_fake_acc": acc_fake, "d_grad_norm": d_norm, "g_grad_norm": grad_norm(G)}
+        return {
+            "loss": d_loss.detach() + g_loss.detach(),
+            "d_loss": d_loss.detach(),
+            "g_loss": g_loss.detach(),
+            "d_real_acc": acc_real,
+            "d_fake_acc": acc_fake,
+            "d_grad_norm": d_norm,
+            "g_grad_norm": grad_norm(G),
+        }
 
     def check_labels(self, y: torch.Tensor) -> torch.Tensor:
         if len(y) and (int(y.min()) < 0 or int(y.max()) >= self.num_classes):
-            raise GenlabError(f"the dataset has labels up to {int(y.max())} but the model has num_classes={self.num_classes}; pass --set num_classes={int(y.max()) + 1}")
+            raise GenlabError(
+                f"the dataset has labels up to {int(y.max())} but the model has num_classes={self.num_classes}; pass --set num_classes={int(y.max()) + 1}"
+            )
         return y
 
     def watch_discriminator(self, acc_real: float, acc_fake: float, step: int) -> None:
         """Stop when D has been right on every real and fake image for too long (vanishing gradients)."""
         self.d_pinned = self.d_pinned + 1 if acc_real == 1.0 and acc_fake == 1.0 else 0
         if self.cfg.collapse_stop and self.d_pinned >= self.cfg.d_pinned_steps:
-            raise GenlabError(f"training failed at step {step + 1}: the discriminator was 100% right on every batch for {self.d_pinned} steps, so the generator "
-                              "learns nothing; the last checkpoint is kept (try loss=hinge, a lower lr_d, or collapse_stop=false)")
+            raise GenlabError(
+                f"training failed at step {step + 1}: the discriminator was 100% right on every batch for {self.d_pinned} steps, so the generator "
+                "learns nothing; the last checkpoint is kept (try loss=hinge, a lower lr_d, or collapse_stop=false)"
+            )
 
     # -- sampling --------------------------------------------------------------------------
     @property
@@ -214,8 +227,10 @@ class GANRecipe(Recipe):
         low = out["coverage"] <= self.cfg.collapse_coverage and step >= self.cfg.collapse_grace
         self.low_coverage_evals = self.low_coverage_evals + 1 if low else 0
         if self.cfg.collapse_stop and self.low_coverage_evals >= self.cfg.collapse_patience:
-            raise GenlabError(f"mode collapse at step {step}: the generator has made only {out['coverage']} digit classes for {self.low_coverage_evals} evaluations "
-                              "in a row; the last checkpoint is kept (try loss=hinge, ema, or collapse_stop=false to continue anyway)")
+            raise GenlabError(
+                f"mode collapse at step {step}: the generator has made only {out['coverage']} digit classes for {self.low_coverage_evals} evaluations "
+                "in a row; the last checkpoint is kept (try loss=hinge, ema, or collapse_stop=false to continue anyway)"
+            )
         return out
 
     def evaluate(self, data):
@@ -231,10 +246,22 @@ class GANRecipe(Recipe):
         """The GAN's vital signs in one picture: losses, D accuracy, gradient norms, coverage."""
         from genlab.train.plots import plot_metrics
 
-        keys = ["d_loss", "g_loss", "d_real_acc", "d_fake_acc", "d_grad_norm", "g_grad_norm", "coverage", "class_entropy", "label_acc"]
+        keys = [
+            "d_loss",
+            "g_loss",
+            "d_real_acc",
+            "d_fake_acc",
+            "d_grad_norm",
+            "g_grad_norm",
+            "coverage",
+            "class_entropy",
+            "label_acc",
+        ]
         rows = store.read_metrics()
         keys = [k for k in keys if any(k in r for r in rows)]
-        path = plot_metrics(rows, store.plots_dir / "gan_dynamics.png", title=f"{self.name}: training dynamics", keys=keys)
+        path = plot_metrics(
+            rows, store.plots_dir / "gan_dynamics.png", title=f"{self.name}: training dynamics", keys=keys
+        )
         return [path] if path else []
 
     def extra_state(self):

@@ -40,11 +40,37 @@ class CGANRecipe(GANRecipe):
         # batch norm and an auxiliary classifier term (AC-GAN, weight 0.5) on top of the projection: each
         # addition raises the label accuracy and lowers the FID of the quick preset (figures: bench/README.md)
         "quick": {**CONDITIONING, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
-        "full": {**CONDITIONING, "steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
-        "book": {"z_dim": 100, "loss": "bce", "ema_decay": 0.0, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
+        "full": {
+            **CONDITIONING,
+            "steps": 20000,
+            "batch_size": 64,
+            "sample_every": 1000,
+            "eval_every": 1000,
+            "ckpt_every": 2000,
+        },
+        "book": {
+            "z_dim": 100,
+            "loss": "bce",
+            "ema_decay": 0.0,
+            "steps": 1500,
+            "batch_size": 64,
+            "sample_every": 100,
+            "eval_every": 250,
+        },
     }
 
     def make_nets(self):
         cfg = self.cfg
-        return (ConvGenerator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.width, cfg.num_classes, cfg.embed_dim, cfg.class_bn),
-                ConvDiscriminator(cfg.channels, cfg.image_size, cfg.width, cfg.num_classes, cfg.spectral_norm, classifier=cfg.aux_weight > 0))
+        return (
+            ConvGenerator(
+                cfg.z_dim, cfg.channels, cfg.image_size, cfg.width, cfg.num_classes, cfg.embed_dim, cfg.class_bn
+            ),
+            ConvDiscriminator(
+                cfg.channels,
+                cfg.image_size,
+                cfg.width,
+                cfg.num_classes,
+                cfg.spectral_norm,
+                classifier=cfg.aux_weight > 0,
+            ),
+        )

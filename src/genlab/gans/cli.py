@@ -25,18 +25,30 @@ def cmd_translate(a):
     if a.png:
         k = min(len(x), 16)
         save_grid(a.png, np.concatenate([to_uint8(x[:k]), arr[:k]]), nrow=k, scale=3)
-    print(f"translated {len(arr)} images {a.direction} into {a.out}" + (f" (originals over translations in {a.png})" if a.png else ""))
+    print(
+        f"translated {len(arr)} images {a.direction} into {a.out}"
+        + (f" (originals over translations in {a.png})" if a.png else "")
+    )
 
 
 def register(sub) -> None:
     from genlab.utils.cliargs import positive_int
 
-    t = sub.add_parser("translate", help="translate images with a trained CycleGAN run",
-                       description="Translate images between a CycleGAN run's two domains (a2b: thin -> bold strokes, b2a: bold -> thin). "
-                                   "Writes uint8 images like genlab sample does.")
+    t = sub.add_parser(
+        "translate",
+        help="translate images with a trained CycleGAN run",
+        description="Translate images between a CycleGAN run's two domains (a2b: thin -> bold strokes, b2a: bold -> thin). "
+        "Writes uint8 images like genlab sample does.",
+    )
     t.add_argument("run", metavar="RUN_DIR")
     t.add_argument("--direction", choices=["a2b", "b2a"], required=True)
-    t.add_argument("--in", dest="inp", required=True, metavar="FILE.npy", help="images (N, H, W) or (N, C, H, W), uint8 or float in [0, 1]")
+    t.add_argument(
+        "--in",
+        dest="inp",
+        required=True,
+        metavar="FILE.npy",
+        help="images (N, H, W) or (N, C, H, W), uint8 or float in [0, 1]",
+    )
     t.add_argument("--out", required=True, metavar="FILE.npy", help="translated images, uint8")
     t.add_argument("--png", metavar="FILE.png", help="also write originals over translations (first 16)")
     t.add_argument("--batch", type=positive_int, default=256, help="images per forward pass")

@@ -53,8 +53,13 @@ class CycleGANConfig(TrainConfig):
 class ResBlock(nn.Module):
     def __init__(self, c: int):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(c, c, 3, padding=1, padding_mode="reflect"), nn.InstanceNorm2d(c, affine=True), nn.ReLU(),
-                                  nn.Conv2d(c, c, 3, padding=1, padding_mode="reflect"), nn.InstanceNorm2d(c, affine=True))
+        self.body = nn.Sequential(
+            nn.Conv2d(c, c, 3, padding=1, padding_mode="reflect"),
+            nn.InstanceNorm2d(c, affine=True),
+            nn.ReLU(),
+            nn.Conv2d(c, c, 3, padding=1, padding_mode="reflect"),
+            nn.InstanceNorm2d(c, affine=True),
+        )
 
     def forward(self, x):
         return x + self.body(x)
@@ -70,11 +75,15 @@ class ResnetGenerator(nn.Module):
             return [nn.InstanceNorm2d(c, affine=True), nn.ReLU()]
 
         self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 7, padding=3, padding_mode="reflect"), *norm_relu(width),
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), *norm_relu(2 * width),
+            nn.Conv2d(channels, width, 7, padding=3, padding_mode="reflect"),
+            *norm_relu(width),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
+            *norm_relu(2 * width),
             *[ResBlock(2 * width) for _ in range(res_blocks)],
-            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), *norm_relu(width),
-            nn.Conv2d(width, channels, 7, padding=3, padding_mode="reflect"), nn.Tanh(),
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),
+            *norm_relu(width),
+            nn.Conv2d(width, channels, 7, padding=3, padding_mode="reflect"),
+            nn.Tanh(),
         )
 
     def forward(self, x):
@@ -87,8 +96,11 @@ class PatchDiscriminator(nn.Module):
     def __init__(self, channels: int = 1, width: int = 32):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.InstanceNorm2d(2 * width, affine=True), nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+            nn.InstanceNorm2d(2 * width, affine=True),
+            nn.LeakyReLU(0.2),
             nn.Conv2d(2 * width, 1, 3, padding=1),
         )
 
@@ -102,7 +114,14 @@ class CycleGANRecipe(Recipe):
     Config = CycleGANConfig
     presets = {
         "quick": {"steps": 1200, "batch_size": 16},
-        "full": {"steps": 10000, "batch_size": 16, "width": 32, "res_blocks": 4, "eval_every": 1000, "ckpt_every": 2000},
+        "full": {
+            "steps": 10000,
+            "batch_size": 16,
+            "width": 32,
+            "res_blocks": 4,
+            "eval_every": 1000,
+            "ckpt_every": 2000,
+        },
         # the paper's generator depth at this resolution (6 residual blocks) and its 32-64 widths
         "book": {"steps": 3000, "batch_size": 16, "width": 32, "res_blocks": 6},
     }
@@ -115,14 +134,20 @@ class CycleGANRecipe(Recipe):
             raise GenlabError(f"domain_fraction must be in (0, 0.5], got {cfg.domain_fraction}")
         self.loss = get_loss(cfg.loss)
         c = cfg.channels
-        self.nets = {"g_ab": ResnetGenerator(c, cfg.width, cfg.res_blocks), "g_ba": ResnetGenerator(c, cfg.width, cfg.res_blocks),
-                     "d_a": PatchDiscriminator(c, cfg.d_width), "d_b": PatchDiscriminator(c, cfg.d_width)}
+        self.nets = {
+            "g_ab": ResnetGenerator(c, cfg.width, cfg.res_blocks),
+            "g_ba": ResnetGenerator(c, cfg.width, cfg.res_blocks),
+            "d_a": PatchDiscriminator(c, cfg.d_width),
+            "d_b": PatchDiscriminator(c, cfg.d_width),
+        }
         for m in self.nets.values():
             m.to(self.device)
         g_params = [*self.nets["g_ab"].parameters(), *self.nets["g_ba"].parameters()]
         d_params = [*self.nets["d_a"].parameters(), *self.nets["d_b"].parameters()]
-        self.opts = {"g": torch.optim.Adam(g_params, lr=cfg.lr, betas=tuple(cfg.betas)),
-                     "d": torch.optim.Adam(d_params, lr=cfg.lr, betas=tuple(cfg.betas))}
+        self.opts = {
+            "g": torch.optim.Adam(g_params, lr=cfg.lr, betas=tuple(cfg.betas)),
+            "d": torch.optim.Adam(d_params, lr=cfg.lr, betas=tuple(cfg.betas)),
+        }
         self._domains = None
 
     # -- data ------------------------------------------------------------------------------
@@ -159,7 +184,11 @@ class CycleGANRecipe(Recipe):
         fake_b, fake_a = n["g_ab"](a), n["g_ba"](b)
         adv = self.loss.g(n["d_b"](fake_b)) + self.loss.g(n["d_a"](fake_a))
         cycle = F.l1_loss(n["g_ba"](fake_b), a) + F.l1_loss(n["g_ab"](fake_a), b)
-        identity = F.l1_loss(n["g_ab"](b), b) + F.l1_loss(n["g_ba"](a), a) if cfg.lambda_identity > 0 else torch.zeros((), device=self.device)
+        identity = (
+            F.l1_loss(n["g_ab"](b), b) + F.l1_loss(n["g_ba"](a), a)
+            if cfg.lambda_identity > 0
+            else torch.zeros((), device=self.device)
+        )
         g_loss = adv + cfg.lambda_cycle * cycle + cfg.lambda_identity * identity
         self.optimize("g", g_loss)
 
@@ -174,9 +203,17 @@ class CycleGANRecipe(Recipe):
         acc_b = self.loss.accuracies(sb_real.detach(), sb_fake.detach())
         d_norm = torch.stack([grad_norm(n["d_a"]), grad_norm(n["d_b"])]).norm()
         g_norm = torch.stack([grad_norm(n["g_ab"]), grad_norm(n["g_ba"])]).norm()
-        return {"loss": (g_loss + d_loss).detach(), "d_loss": d_loss.detach(), "g_loss": adv.detach(), "cycle_loss": cycle.detach(),
-                "identity_loss": identity.detach(), "d_real_acc": (acc_a[0] + acc_b[0]) / 2, "d_fake_acc": (acc_a[1] + acc_b[1]) / 2,
-                "d_grad_norm": d_norm, "g_grad_norm": g_norm}
+        return {
+            "loss": (g_loss + d_loss).detach(),
+            "d_loss": d_loss.detach(),
+            "g_loss": adv.detach(),
+            "cycle_loss": cycle.detach(),
+            "identity_loss": identity.detach(),
+            "d_real_acc": (acc_a[0] + acc_b[0]) / 2,
+            "d_fake_acc": (acc_a[1] + acc_b[1]) / 2,
+            "d_grad_norm": d_norm,
+            "g_grad_norm": g_norm,
+        }
 
     # -- translation and scoring -------------------------------------------------------------
     @torch.no_grad()
@@ -186,7 +223,9 @@ class CycleGANRecipe(Recipe):
             raise GenlabError(f"direction must be one of {', '.join(DIRECTIONS)}, got '{direction}'")
         expected = (self.cfg.channels, self.cfg.image_size, self.cfg.image_size)
         if tuple(x.shape[1:]) != expected:
-            raise GenlabError(f"images have shape {tuple(x.shape[1:])} but this model translates {expected} (channels, height, width)")
+            raise GenlabError(
+                f"images have shape {tuple(x.shape[1:])} but this model translates {expected} (channels, height, width)"
+            )
         g = self.nets["g_ab" if direction == "a2b" else "g_ba"]
         out = [(g(x[i : i + batch].to(self.device) * 2 - 1) + 1) / 2 for i in range(0, len(x), batch)]
         return torch.cat(out).clamp(0, 1).cpu() if out else x.clone()
@@ -196,11 +235,17 @@ class CycleGANRecipe(Recipe):
         to_b, to_a = self.translate(xa, "a2b"), self.translate(xb, "b2a")
         t = {k: float(stroke_thickness(v).mean()) for k, v in (("a", xa), ("b", xb), ("a2b", to_b), ("b2a", to_a))}
         gap = t["b"] - t["a"] or 1e-8
-        out = {"thickness_a": t["a"], "thickness_b": t["b"], "thickness_a2b": t["a2b"], "thickness_b2a": t["b2a"],
-               # share of the gap between the two domains' mean thickness that a translation covers (1 = all of it)
-               "thickness_moved_a2b": (t["a2b"] - t["a"]) / gap, "thickness_moved_b2a": (t["b"] - t["b2a"]) / gap,
-               "cycle_l1_a": float((self.translate(to_b, "b2a") - xa).abs().mean()),
-               "cycle_l1_b": float((self.translate(to_a, "a2b") - xb).abs().mean())}
+        out = {
+            "thickness_a": t["a"],
+            "thickness_b": t["b"],
+            "thickness_a2b": t["a2b"],
+            "thickness_b2a": t["b2a"],
+            # share of the gap between the two domains' mean thickness that a translation covers (1 = all of it)
+            "thickness_moved_a2b": (t["a2b"] - t["a"]) / gap,
+            "thickness_moved_b2a": (t["b"] - t["b2a"]) / gap,
+            "cycle_l1_a": float((self.translate(to_b, "b2a") - xa).abs().mean()),
+            "cycle_l1_b": float((self.translate(to_a, "a2b") - xb).abs().mean()),
+        }
         if ya is not None:
             from genlab.metrics.evaluator import get_evaluator
 
@@ -208,7 +253,9 @@ class CycleGANRecipe(Recipe):
             out["class_kept_a2b"] = float((ev.predict(to_b) == ya).float().mean())
             out["class_kept_b2a"] = float((ev.predict(to_a) == yb).float().mean())
             out["class_kept"] = (out["class_kept_a2b"] + out["class_kept_b2a"]) / 2
-            out["evaluator_acc_untranslated"] = float(torch.cat([ev.predict(xa) == ya, ev.predict(xb) == yb]).float().mean())
+            out["evaluator_acc_untranslated"] = float(
+                torch.cat([ev.predict(xa) == ya, ev.predict(xb) == yb]).float().mean()
+            )
         return out
 
     def periodic_eval(self, step):
@@ -217,13 +264,21 @@ class CycleGANRecipe(Recipe):
         k = self.cfg.watch_samples
         digits = is_digit_data(data)
         m = self.translation_metrics(xa[:k], ya[:k] if digits else None, xb[:k], yb[:k] if digits else None)
-        return {key: m[key] for key in ("class_kept", "thickness_moved_a2b", "thickness_moved_b2a", "cycle_l1_a") if key in m}
+        return {
+            key: m[key]
+            for key in ("class_kept", "thickness_moved_a2b", "thickness_moved_b2a", "cycle_l1_a")
+            if key in m
+        }
 
     def evaluate(self, data):
         (xa, ya), (xb, yb) = self.held_out_domains(data)
         digits = is_digit_data(data)
-        return {"model": self.name, "n_a": len(xa), "n_b": len(xb),
-                **self.translation_metrics(xa, ya if digits else None, xb, yb if digits else None)}
+        return {
+            "model": self.name,
+            "n_a": len(xa),
+            "n_b": len(xb),
+            **self.translation_metrics(xa, ya if digits else None, xb, yb if digits else None),
+        }
 
     def figures(self, store):
         """samples/translations.png: thin originals, A->B, A->B->A; bold originals, B->A, B->A->B."""

@@ -33,7 +33,16 @@ class DCGANConfig(GANConfig):
 
 
 DEFAULT = {"width": 64, **TUNED}
-BOOK = {"arch": "book", "z_dim": 100, "loss": "bce", "lr": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999), "ema_decay": 0.0, "batch_size": 64}
+BOOK = {
+    "arch": "book",
+    "z_dim": 100,
+    "loss": "bce",
+    "lr": 2e-4,
+    "lr_d": 2e-4,
+    "betas": (0.5, 0.999),
+    "ema_decay": 0.0,
+    "batch_size": 64,
+}
 
 
 class DCGANRecipe(GANRecipe):
@@ -41,16 +50,38 @@ class DCGANRecipe(GANRecipe):
     Config = DCGANConfig
     presets = {
         "quick": {**DEFAULT, "steps": 3600, "batch_size": 64, "sample_every": 300, "eval_every": 600},
-        "full": {**DEFAULT, "steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000},
-        "book": {**BOOK, "steps": 30 * (4000 // 64), "sample_every": 155, "eval_every": 310},  # the book's 30 epochs of the 4,000 digits
+        "full": {
+            **DEFAULT,
+            "steps": 20000,
+            "batch_size": 64,
+            "sample_every": 1000,
+            "eval_every": 1000,
+            "ckpt_every": 2000,
+        },
+        "book": {
+            **BOOK,
+            "steps": 30 * (4000 // 64),
+            "sample_every": 155,
+            "eval_every": 310,
+        },  # the book's 30 epochs of the 4,000 digits
     }
 
     def make_nets(self):
         cfg = self.cfg
         if cfg.arch == "book":
-            return BookGenerator(cfg.z_dim, cfg.channels, cfg.image_size), BookDiscriminator(cfg.channels, cfg.image_size)
+            return BookGenerator(cfg.z_dim, cfg.channels, cfg.image_size), BookDiscriminator(
+                cfg.channels, cfg.image_size
+            )
         if cfg.arch == "conv":
-            return (ConvGenerator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.width, blocks=cfg.g_blocks),
-                    ConvDiscriminator(cfg.channels, cfg.image_size, cfg.d_width or cfg.width, spectral=cfg.spectral_norm,
-                                      mbstd_group=cfg.mbstd_group, blocks=cfg.d_blocks))
+            return (
+                ConvGenerator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.width, blocks=cfg.g_blocks),
+                ConvDiscriminator(
+                    cfg.channels,
+                    cfg.image_size,
+                    cfg.d_width or cfg.width,
+                    spectral=cfg.spectral_norm,
+                    mbstd_group=cfg.mbstd_group,
+                    blocks=cfg.d_blocks,
+                ),
+            )
         raise GenlabError(f"unknown dcgan arch '{cfg.arch}'; choose one of: {', '.join(ARCHS)}")

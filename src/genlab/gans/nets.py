@@ -34,7 +34,9 @@ def upsampling_plan(size: int) -> tuple[int, int]:
     while size % 2 ** (n + 1) == 0 and size // 2 ** (n + 1) >= 4:
         n += 1
     if n < 2:
-        raise GenlabError(f"image_size {size} is not supported by the GANs; use a multiple of 4 of at least 16 (28, 32, 64)")
+        raise GenlabError(
+            f"image_size {size} is not supported by the GANs; use a multiple of 4 of at least 16 (28, 32, 64)"
+        )
     return size // 2**n, n
 
 
@@ -116,8 +118,17 @@ class ConvGenerator(nn.Module):
     (more depth where it is cheap). With ``class_bn`` (conditional networks) every BN also takes a
     per-class scale and shift."""
 
-    def __init__(self, z_dim: int = 64, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, embed_dim: int = 32,
-                 class_bn: bool = False, blocks: int = 0):
+    def __init__(
+        self,
+        z_dim: int = 64,
+        channels: int = 1,
+        size: int = 28,
+        width: int = 128,
+        num_classes: int = 0,
+        embed_dim: int = 32,
+        class_bn: bool = False,
+        blocks: int = 0,
+    ):
         super().__init__()
         self.base, n = upsampling_plan(size)
         widths = stage_widths(width, n - 1)
@@ -162,8 +173,17 @@ class ConvDiscriminator(nn.Module):
     spectral-normalised; ``blocks`` adds that many [Conv(3), LeakyReLU] layers after every downsampling;
     with ``num_classes`` a projection term <embed(y), features> joins the score."""
 
-    def __init__(self, channels: int = 1, size: int = 28, width: int = 128, num_classes: int = 0, spectral: bool = True,
-                 classifier: bool = False, mbstd_group: int = 0, blocks: int = 0):
+    def __init__(
+        self,
+        channels: int = 1,
+        size: int = 28,
+        width: int = 128,
+        num_classes: int = 0,
+        spectral: bool = True,
+        classifier: bool = False,
+        mbstd_group: int = 0,
+        blocks: int = 0,
+    ):
         super().__init__()
         _, n = upsampling_plan(size)
         widths = stage_widths(width, n - 1)[::-1]
@@ -178,7 +198,9 @@ class ConvDiscriminator(nn.Module):
         if mbstd_group:  # one more feature map: the minibatch standard deviation (see minibatch_stddev)
             flat += flat // widths[-1]
         self.head = sn(nn.Linear(flat, 1))
-        self.project = nn.Embedding(num_classes, flat) if num_classes else None  # no spectral norm: it would shrink the class signal
+        self.project = (
+            nn.Embedding(num_classes, flat) if num_classes else None
+        )  # no spectral norm: it would shrink the class signal
         self.classifier = nn.Linear(flat, num_classes) if classifier and num_classes else None
 
     def forward(self, x, y=None, with_logits: bool = False):

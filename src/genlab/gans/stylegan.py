@@ -52,7 +52,9 @@ class MappingNetwork(nn.Module):
     def __init__(self, z_dim: int, w_dim: int, layers: int):
         super().__init__()
         sizes = [z_dim] + [w_dim] * layers
-        self.net = nn.Sequential(*[m for a, b in zip(sizes[:-1], sizes[1:]) for m in (nn.Linear(a, b), nn.LeakyReLU(0.2))])
+        self.net = nn.Sequential(
+            *[m for a, b in zip(sizes[:-1], sizes[1:]) for m in (nn.Linear(a, b), nn.LeakyReLU(0.2))]
+        )
         for m in self.net:
             if isinstance(m, nn.Linear):  # variance-preserving, so w still depends on z after several layers
                 nn.init.kaiming_normal_(m.weight, a=0.2)
@@ -75,7 +77,11 @@ class StyleLayer(nn.Module):
     def forward(self, x, w, generator=None):
         x = self.conv(x)
         shape = (x.shape[0], 1, *x.shape[2:])
-        noise = torch.randn(shape, device=x.device) if generator is None else torch.randn(shape, generator=generator).to(x.device)
+        noise = (
+            torch.randn(shape, device=x.device)
+            if generator is None
+            else torch.randn(shape, generator=generator).to(x.device)
+        )
         x = F.leaky_relu(x + self.noise_strength * noise, 0.2)
         scale, bias = self.style(w)[:, :, None, None].chunk(2, 1)
         return F.instance_norm(x) * (1 + scale) + bias
@@ -109,8 +115,17 @@ class SynthesisNetwork(nn.Module):
 
 
 class StyleGenerator(nn.Module):
-    def __init__(self, z_dim: int, w_dim: int, mapping_layers: int, channels: int, size: int, width: int,
-                 mixing_prob: float = 0.9, w_avg_beta: float = 0.995):
+    def __init__(
+        self,
+        z_dim: int,
+        w_dim: int,
+        mapping_layers: int,
+        channels: int,
+        size: int,
+        width: int,
+        mixing_prob: float = 0.9,
+        w_avg_beta: float = 0.995,
+    ):
         super().__init__()
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
         self.synthesis = SynthesisNetwork(channels, size, width, w_dim)
@@ -144,21 +159,51 @@ class StyleGANRecipe(GANRecipe):
     sample_options = ("truncation",)
     presets = {
         "quick": {"steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250, **TUNED, "mbstd_group": 4},
-        "full": {"steps": 20000, "batch_size": 64, "sample_every": 1000, "eval_every": 1000, "ckpt_every": 2000, **TUNED, "mbstd_group": 4},
+        "full": {
+            "steps": 20000,
+            "batch_size": 64,
+            "sample_every": 1000,
+            "eval_every": 1000,
+            "ckpt_every": 2000,
+            **TUNED,
+            "mbstd_group": 4,
+        },
         # the paper's training choices: non-saturating logistic loss, R1 penalty, no spectral norm
-        "book": {"steps": 1500, "batch_size": 64, "loss": "ns", "r1_gamma": 1.0, "mixing_prob": 0.9, "spectral_norm": False, "sample_every": 100, "eval_every": 250},
+        "book": {
+            "steps": 1500,
+            "batch_size": 64,
+            "loss": "ns",
+            "r1_gamma": 1.0,
+            "mixing_prob": 0.9,
+            "spectral_norm": False,
+            "sample_every": 100,
+            "eval_every": 250,
+        },
     }
 
     def make_nets(self):
         cfg = self.cfg
-        g = StyleGenerator(cfg.z_dim, cfg.w_dim, cfg.mapping_layers, cfg.channels, cfg.image_size, cfg.width, cfg.mixing_prob, cfg.w_avg_beta)
-        return g, ConvDiscriminator(cfg.channels, cfg.image_size, cfg.width, spectral=cfg.spectral_norm, mbstd_group=cfg.mbstd_group)
+        g = StyleGenerator(
+            cfg.z_dim,
+            cfg.w_dim,
+            cfg.mapping_layers,
+            cfg.channels,
+            cfg.image_size,
+            cfg.width,
+            cfg.mixing_prob,
+            cfg.w_avg_beta,
+        )
+        return g, ConvDiscriminator(
+            cfg.channels, cfg.image_size, cfg.width, spectral=cfg.spectral_norm, mbstd_group=cfg.mbstd_group
+        )
 
     def generator_param_groups(self, g):
         mapping = list(g.mapping.parameters())
         ids = {id(p) for p in mapping}
-        return [{"params": [p for p in g.parameters() if id(p) not in ids]},
-                {"params": mapping, "lr": self.cfg.lr * self.cfg.mapping_lr_mult}]
+        return [
+            {"params": [p for p in g.parameters() if id(p) not in ids]},
+            {"params": mapping, "lr": self.cfg.lr * self.cfg.mapping_lr_mult},
+        ]
 
     def generate(self, z, y, generator=None, truncation=None):
         return self.sampler_net(z, y, truncation=truncation, generator=generator)
@@ -176,7 +221,9 @@ class StyleGANRecipe(GANRecipe):
         w_rows = G.styles(torch.randn(rows, cfg.z_dim, generator=g).to(self.device))
         w_cols = G.styles(torch.randn(cols, cfg.z_dim, generator=g).to(self.device))
         k = G.synthesis.num_coarse
-        mixed = torch.cat([w_rows[:, None, :k].expand(-1, cols, -1, -1), w_cols[None, :, k:].expand(rows, -1, -1, -1)], 2)
+        mixed = torch.cat(
+            [w_rows[:, None, :k].expand(-1, cols, -1, -1), w_cols[None, :, k:].expand(rows, -1, -1, -1)], 2
+        )
         blank = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size, device=self.device)
         src_rows, src_cols = self._render(w_rows, cfg.seed), self._render(w_cols, cfg.seed)
         cells = self._render(mixed.flatten(0, 1), cfg.seed).view(rows, cols, *blank.shape[1:])

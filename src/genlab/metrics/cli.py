@@ -11,8 +11,11 @@ def cmd_report(a):
 
 
 def register(subparsers) -> None:
-    r = subparsers.add_parser("report", help="write an HTML + Markdown report of a run",
-                              description="Write RUN_DIR/report/report.html (images embedded) and report.md (images beside it): config, metrics, loss curves, sample grids, figures.")
+    r = subparsers.add_parser(
+        "report",
+        help="write an HTML + Markdown report of a run",
+        description="Write RUN_DIR/report/report.html (images embedded) and report.md (images beside it): config, metrics, loss curves, sample grids, figures.",
+    )
     r.add_argument("run", metavar="RUN_DIR")
     r.add_argument("--out", help="output folder (default RUN_DIR/report)")
     r.set_defaults(func=cmd_report)

@@ -55,9 +55,15 @@ class EvaluatorNet(nn.Module):
     def __init__(self):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(32 * 7 * 7, FEATURE_DIM), nn.ReLU(),
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 7 * 7, FEATURE_DIM),
+            nn.ReLU(),
         )
         self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(FEATURE_DIM, 10))
 
@@ -214,8 +220,11 @@ def _train_and_cache(stem) -> Evaluator:
     net, acc = train_evaluator()
     if acc < MIN_ACCURACY:
         print(f"genlab: warning: evaluator held-out accuracy {acc:.3f} is below {MIN_ACCURACY}", file=sys.stderr)
-    save_checkpoint(stem, {"net": net.state_dict()}, {"version": EVALUATOR_VERSION, "accuracy": acc,
-                                                     "data": "embedded MNIST train split (4,000)", "seed": SEED})
+    save_checkpoint(
+        stem,
+        {"net": net.state_dict()},
+        {"version": EVALUATOR_VERSION, "accuracy": acc, "data": "embedded MNIST train split (4,000)", "seed": SEED},
+    )
     return Evaluator(net, acc)
 
 

@@ -79,7 +79,10 @@ def fid(feats1, feats2) -> float:
 
 def kid(feats1, feats2, subsets: int = KID_SUBSETS, subset_size: int = KID_SUBSET_SIZE, seed: int = 0) -> float:
     """Kernel Inception Distance: mean unbiased MMD^2 (cubic polynomial kernel) over random subsets."""
-    x, y = torch.as_tensor(np.asarray(feats1), dtype=torch.float32), torch.as_tensor(np.asarray(feats2), dtype=torch.float32)
+    x, y = (
+        torch.as_tensor(np.asarray(feats1), dtype=torch.float32),
+        torch.as_tensor(np.asarray(feats2), dtype=torch.float32),
+    )
     m = min(subset_size, len(x), len(y))
     if m < 2:
         raise ValueError("KID needs at least 2 samples in each set")
@@ -95,7 +98,12 @@ def kid(feats1, feats2, subsets: int = KID_SUBSETS, subset_size: int = KID_SUBSE
     for _ in range(subsets):
         a, b = x[torch.randperm(len(x), generator=g)[:m]], y[torch.randperm(len(y), generator=g)[:m]]
         kxx, kyy, kxy = k(a, a), k(b, b), k(a, b)
-        within = kxx.sum(dtype=torch.float64) - kxx.diagonal().sum(dtype=torch.float64) + kyy.sum(dtype=torch.float64) - kyy.diagonal().sum(dtype=torch.float64)
+        within = (
+            kxx.sum(dtype=torch.float64)
+            - kxx.diagonal().sum(dtype=torch.float64)
+            + kyy.sum(dtype=torch.float64)
+            - kyy.diagonal().sum(dtype=torch.float64)
+        )
         total += float(within / (m * (m - 1)) - 2 * kxy.sum(dtype=torch.float64) / (m * m))
     return total / subsets
 
@@ -130,7 +138,10 @@ def class_stats(pred, n_classes: int = 10) -> dict:
     counts = np.bincount(np.asarray(pred, np.int64), minlength=n_classes).astype(np.float64)
     share = counts / max(1.0, counts.sum())
     nz = share[share > 0]
-    return {"coverage": int((share >= COVERAGE_SHARE).sum()), "class_entropy": float(max(0.0, -(nz * np.log2(nz)).sum()))}
+    return {
+        "coverage": int((share >= COVERAGE_SHARE).sum()),
+        "class_entropy": float(max(0.0, -(nz * np.log2(nz)).sum())),
+    }
 
 
 # ----------------------------------------------------------------------------- reference set

@@ -62,9 +62,16 @@ def collect_pictures(run: Path) -> list[tuple[str, list[Path]]]:
         steps = [steps[round(i * (len(steps) - 1) / (MAX_STEP_GRIDS - 1))] for i in range(MAX_STEP_GRIDS)]
     grids = [p for p in [samples / "final.png"] if p.is_file()] + steps[::-1]
     shown = set(loss) | set(grids) | set(samples.glob("step_*.png"))
-    other = sorted(p for folder in (samples, plots, run) if folder.is_dir() for p in folder.iterdir()
-                   if p.suffix.lower() in PICTURE_TYPES and p.is_file() and p not in shown)
-    return [(title, pics) for title, pics in [("Loss curves", loss), ("Samples", grids), ("Other figures", other)] if pics]
+    other = sorted(
+        p
+        for folder in (samples, plots, run)
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.suffix.lower() in PICTURE_TYPES and p.is_file() and p not in shown
+    )
+    return [
+        (title, pics) for title, pics in [("Loss curves", loss), ("Samples", grids), ("Other figures", other)] if pics
+    ]
 
 
 def _data_uri(p: Path) -> str:
@@ -80,7 +87,10 @@ def _table_md(header: tuple[str, str], rows) -> str:
     def esc(s):
         return str(s).replace("|", "\\|").replace("\n", " ")
 
-    return "\n".join([f"| {header[0]} | {header[1]} |", "|---|---|", *(f"| {esc(k)} | {esc(v)} |" for k, v in rows)]) + "\n"
+    return (
+        "\n".join([f"| {header[0]} | {header[1]} |", "|---|---|", *(f"| {esc(k)} | {esc(v)} |" for k, v in rows)])
+        + "\n"
+    )
 
 
 def write_report(run_dir, out=None) -> Path:
@@ -100,14 +110,21 @@ def write_report(run_dir, out=None) -> Path:
     last = rows[-1] if rows else {}
     sections = collect_pictures(run)
 
-    h = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
-         f"<h1>{html.escape(title)}</h1>", f"<p class='note'>Run folder: {html.escape(str(run))}</p>"]
+    h = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='note'>Run folder: {html.escape(str(run))}</p>",
+    ]
     md = [f"# {title}\n", f"Run folder: `{run}`\n"]
-    note = ("Sample-quality numbers are measured with genlab's own MNIST evaluator (a small CNN, "
-            "see genlab.metrics.evaluator) against the 1,000 held-out digits; compare a FID with its floor.")
-    for name, header, table in [("Evaluation (eval.json)", ("metric", "value"), metric_rows(ev)),
-                                ("Last logged training metrics", ("metric", "value"), [(k, _fmt(v)) for k, v in last.items()]),
-                                ("Configuration", ("field", "value"), config_rows)]:
+    note = (
+        "Sample-quality numbers are measured with genlab's own MNIST evaluator (a small CNN, "
+        "see genlab.metrics.evaluator) against the 1,000 held-out digits; compare a FID with its floor."
+    )
+    for name, header, table in [
+        ("Evaluation (eval.json)", ("metric", "value"), metric_rows(ev)),
+        ("Last logged training metrics", ("metric", "value"), [(k, _fmt(v)) for k, v in last.items()]),
+        ("Configuration", ("field", "value"), config_rows),
+    ]:
         if not table:
             continue
         h += [f"<h2>{html.escape(name)}</h2>", _table_html(header, table)]
@@ -124,7 +141,9 @@ def write_report(run_dir, out=None) -> Path:
             copy = images / cap.replace("/", "_")
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, copy)
-            h.append(f"<figure><img src=\"{_data_uri(p)}\" alt=\"{html.escape(cap)}\"><figcaption>{html.escape(cap)}</figcaption></figure>")
+            h.append(
+                f'<figure><img src="{_data_uri(p)}" alt="{html.escape(cap)}"><figcaption>{html.escape(cap)}</figcaption></figure>'
+            )
             md.append(f"![{cap}](images/{copy.name})\n")
     h.append("</body></html>")
     write_text_atomic(out / "report.md", "\n".join(md) + "\n")

@@ -28,7 +28,9 @@ def _load_npy(path, what: str) -> np.ndarray:
         raise GenlabError(f"{what} file {path} is empty")
     with open(path, "rb") as f:
         if f.read(6) != b"\x93NUMPY":
-            raise GenlabError(f"{what} file {path} is not a NumPy .npy file (no .npy header); save the array with numpy.save")
+            raise GenlabError(
+                f"{what} file {path} is not a NumPy .npy file (no .npy header); save the array with numpy.save"
+            )
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as e:
@@ -46,18 +48,24 @@ def load_samples(path) -> np.ndarray:
     if x.ndim == 3:
         x = x[:, None]
     if x.ndim != 4 or x.shape[1] not in (1, 3) or min(x.shape[2:]) < 8:
-        raise GenlabError(f"{path}: samples have shape {x.shape}; expected (N, H, W) or (N, C, H, W) with C = 1 or 3 and H, W >= 8, e.g. (N, 28, 28)")
+        raise GenlabError(
+            f"{path}: samples have shape {x.shape}; expected (N, H, W) or (N, C, H, W) with C = 1 or 3 and H, W >= 8, e.g. (N, 28, 28)"
+        )
     if len(x) < MIN_SAMPLES:
-        raise GenlabError(f"{path} holds {len(x)} images; the metrics need at least {MIN_SAMPLES} (1,000 or more recommended)")
+        raise GenlabError(
+            f"{path} holds {len(x)} images; the metrics need at least {MIN_SAMPLES} (1,000 or more recommended)"
+        )
     if x.dtype == np.uint8:
-        return (x.astype(np.float32) / 255.0)
+        return x.astype(np.float32) / 255.0
     if not np.issubdtype(x.dtype, np.floating):
         raise GenlabError(f"{path}: samples have dtype {x.dtype}; expected uint8 (0..255) or float (0..1)")
     if not np.isfinite(x).all():
         raise GenlabError(f"{path}: samples contain NaN or Inf values ({int((~np.isfinite(x)).sum())} of them)")
     lo, hi = float(x.min()), float(x.max())
     if lo < -RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
-        raise GenlabError(f"{path}: float samples range over [{lo:.3g}, {hi:.3g}]; expected [0, 1] (rescale, or save uint8 0..255)")
+        raise GenlabError(
+            f"{path}: float samples range over [{lo:.3g}, {hi:.3g}]; expected [0, 1] (rescale, or save uint8 0..255)"
+        )
     return np.clip(x, 0, 1).astype(np.float32)
 
 

@@ -77,7 +77,11 @@ def measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
 # -- levels -------------------------------------------------------------------------------
 
 ATTRIBUTES = ("thickness", "slant", "size")
-LEVELS = {"thickness": ("thin", "regular", "bold"), "slant": ("left", "upright", "right"), "size": ("small", "medium", "large")}
+LEVELS = {
+    "thickness": ("thin", "regular", "bold"),
+    "slant": ("left", "upright", "right"),
+    "size": ("small", "medium", "large"),
+}
 #: quantiles cutting each class into three levels (size: only the outer 30% get a word)
 QUANTILES = {"thickness": (1 / 3, 2 / 3), "slant": (1 / 3, 2 / 3), "size": (0.3, 0.7)}
 
@@ -129,47 +133,173 @@ LANGUAGES = ("en", "ru")
 #: (words before the noun, phrases after "the digit seven, ...") for each attribute level
 PHRASES = {
     "thickness": {
-        "thin": (["thin", "light", "fine", "thin-lined", "skinny"], ["thin", "drawn with thin strokes", "written lightly", "with thin lines"]),
+        "thin": (
+            ["thin", "light", "fine", "thin-lined", "skinny"],
+            ["thin", "drawn with thin strokes", "written lightly", "with thin lines"],
+        ),
         "regular": (["regular", "medium"], ["of regular thickness", "with medium strokes", "with normal lines"]),
-        "bold": (["bold", "thick", "heavy", "fat", "thick-lined"], ["bold", "drawn with thick strokes", "written heavily", "with thick lines"]),
+        "bold": (
+            ["bold", "thick", "heavy", "fat", "thick-lined"],
+            ["bold", "drawn with thick strokes", "written heavily", "with thick lines"],
+        ),
     },
     "slant": {
-        "left": (["left-slanted", "left-leaning", "slanted left", "tilted left"], ["slanted left", "leaning to the left", "tilted left", "slanting to the left"]),
-        "upright": (["upright", "straight", "vertical"], ["upright", "standing straight", "not slanted", "with no slant"]),
-        "right": (["right-slanted", "right-leaning", "slanted right", "tilted right"], ["slanted right", "leaning to the right", "tilted right", "slanting to the right"]),
+        "left": (
+            ["left-slanted", "left-leaning", "slanted left", "tilted left"],
+            ["slanted left", "leaning to the left", "tilted left", "slanting to the left"],
+        ),
+        "upright": (
+            ["upright", "straight", "vertical"],
+            ["upright", "standing straight", "not slanted", "with no slant"],
+        ),
+        "right": (
+            ["right-slanted", "right-leaning", "slanted right", "tilted right"],
+            ["slanted right", "leaning to the right", "tilted right", "slanting to the right"],
+        ),
     },
     "size": {
         "small": (["small", "little", "tiny", "small-sized"], ["small", "written small", "of small size"]),
         "large": (["large", "big", "huge", "large-sized"], ["large", "written large", "of large size"]),
     },
 }
-PLAIN = ["{a} handwritten {n}", "the digit {n}", "the number {n}", "{a} photo of {a} {n}", "{a} picture of the digit {n}",
-         "an image of {a} {n}", "{n}", "{a} {n} written by hand", "handwritten {n}", "{a} drawing of the number {n}",
-         "number {n}", "digit {n}", "{a} {n}", "the numeral {n}", "{a} hand-drawn {n}", "{a} handwritten digit {n}",
-         "{a} scribbled {n}", "{a} sketch of {a} {n}", "{n} written by hand", "{a} digit: {n}", "the handwritten number {n}"]
-PREFIX = ["{a} {adj} {n}", "{a} {adj} handwritten {n}", "the {adj} digit {n}", "{a} photo of {a} {adj} {n}", "an image of {a} {adj} number {n}",
-          "{adj} {n}", "{a} {adj} number {n}", "the {adj} numeral {n}", "{a} {adj} hand-drawn {n}"]
-POSTFIX = ["the digit {n}, {post}", "{a} handwritten {n}, {post}", "{n}, {post}", "{a} {n} that is {post}", "{a} {n} {post}",
-           "the number {n} {post}", "{n} {post}"]
+PLAIN = [
+    "{a} handwritten {n}",
+    "the digit {n}",
+    "the number {n}",
+    "{a} photo of {a} {n}",
+    "{a} picture of the digit {n}",
+    "an image of {a} {n}",
+    "{n}",
+    "{a} {n} written by hand",
+    "handwritten {n}",
+    "{a} drawing of the number {n}",
+    "number {n}",
+    "digit {n}",
+    "{a} {n}",
+    "the numeral {n}",
+    "{a} hand-drawn {n}",
+    "{a} handwritten digit {n}",
+    "{a} scribbled {n}",
+    "{a} sketch of {a} {n}",
+    "{n} written by hand",
+    "{a} digit: {n}",
+    "the handwritten number {n}",
+]
+PREFIX = [
+    "{a} {adj} {n}",
+    "{a} {adj} handwritten {n}",
+    "the {adj} digit {n}",
+    "{a} photo of {a} {adj} {n}",
+    "an image of {a} {adj} number {n}",
+    "{adj} {n}",
+    "{a} {adj} number {n}",
+    "the {adj} numeral {n}",
+    "{a} {adj} hand-drawn {n}",
+]
+POSTFIX = [
+    "the digit {n}, {post}",
+    "{a} handwritten {n}, {post}",
+    "{n}, {post}",
+    "{a} {n} that is {post}",
+    "{a} {n} {post}",
+    "the number {n} {post}",
+    "{n} {post}",
+]
 #: around a finished caption (English); "{x}" is the caption
-REQUESTS = ["draw {x}", "please draw {x}", "draw me {x}", "can you draw {x}", "show me {x}", "generate {x}", "make {x}", "create {x}",
-            "i want {x}", "give me {x}", "write {x}", "i need {x}", "paint {x}", "sketch {x}", "{x}, thanks"]
+REQUESTS = [
+    "draw {x}",
+    "please draw {x}",
+    "draw me {x}",
+    "can you draw {x}",
+    "show me {x}",
+    "generate {x}",
+    "make {x}",
+    "create {x}",
+    "i want {x}",
+    "give me {x}",
+    "write {x}",
+    "i need {x}",
+    "paint {x}",
+    "sketch {x}",
+    "{x}, thanks",
+]
 #: words people add that say nothing about the digit
-FILLER = {"en": ["very", "really", "nice", "just", "simple", "clean", "quick", "pretty", "cool", "some", "good", "new", "black", "white",
-                 "ink", "pen", "style", "the", "of", "with", "and", "in", "on", "image"],
-          "ru": ["очень", "просто", "красиво", "хорошо", "быстро", "новая", "чёрная", "белый", "фон", "ручка", "стиль", "на", "с", "и",
-                 "в", "по", "картинка", "ещё", "тут"]}
+FILLER = {
+    "en": [
+        "very",
+        "really",
+        "nice",
+        "just",
+        "simple",
+        "clean",
+        "quick",
+        "pretty",
+        "cool",
+        "some",
+        "good",
+        "new",
+        "black",
+        "white",
+        "ink",
+        "pen",
+        "style",
+        "the",
+        "of",
+        "with",
+        "and",
+        "in",
+        "on",
+        "image",
+    ],
+    "ru": [
+        "очень",
+        "просто",
+        "красиво",
+        "хорошо",
+        "быстро",
+        "новая",
+        "чёрная",
+        "белый",
+        "фон",
+        "ручка",
+        "стиль",
+        "на",
+        "с",
+        "и",
+        "в",
+        "по",
+        "картинка",
+        "ещё",
+        "тут",
+    ],
+}
 #: zero-shot prompt ensemble (each a template with one "{}")
 TEMPLATES = ["a handwritten {}", "the digit {}", "the number {}", "a photo of a {}", "a picture of the digit {}", "{}"]
-TEMPLATES_RU = ["рукописная цифра {}", "цифра {}", "число {}", "{}", "изображение цифры {}", "нарисованная от руки цифра {}"]
+TEMPLATES_RU = [
+    "рукописная цифра {}",
+    "цифра {}",
+    "число {}",
+    "{}",
+    "изображение цифры {}",
+    "нарисованная от руки цифра {}",
+]
 
 # -- Russian ------------------------------------------------------------------------------
 #: digit names as numerals (nominative: "цифра семь", "число семь")
 RU_NUMERALS = ["ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"]
 #: everyday names of the digits, with their gender ("жирная семёрка", "жирный ноль")
-RU_NOUNS = [[("ноль", "m"), ("нолик", "m"), ("нуль", "m")], [("единица", "f"), ("единичка", "f")], [("двойка", "f")],
-            [("тройка", "f")], [("четвёрка", "f")], [("пятёрка", "f")], [("шестёрка", "f")], [("семёрка", "f")],
-            [("восьмёрка", "f")], [("девятка", "f")]]
+RU_NOUNS = [
+    [("ноль", "m"), ("нолик", "m"), ("нуль", "m")],
+    [("единица", "f"), ("единичка", "f")],
+    [("двойка", "f")],
+    [("тройка", "f")],
+    [("четвёрка", "f")],
+    [("пятёрка", "f")],
+    [("шестёрка", "f")],
+    [("семёрка", "f")],
+    [("восьмёрка", "f")],
+    [("девятка", "f")],
+]
 
 
 def ru_noun(nom: str, gender: str) -> dict[str, str]:
@@ -195,8 +325,11 @@ class Adj:
     tail: str = ""
 
     def form(self, case: str, gender: str) -> str:
-        ending = {"nom": {"m": self.masc, "f": "ая", "n": "ое"}, "acc": {"m": self.masc, "f": "ую", "n": "ое"},
-                  "gen": {"m": "ого", "f": "ой", "n": "ого"}}[case][gender]
+        ending = {
+            "nom": {"m": self.masc, "f": "ая", "n": "ое"},
+            "acc": {"m": self.masc, "f": "ую", "n": "ое"},
+            "gen": {"m": "ого", "f": "ой", "n": "ого"},
+        }[case][gender]
         return self.stem + ending + self.tail
 
 
@@ -204,32 +337,75 @@ _TILT = "наклонённ"
 #: per attribute level: (adjectives before the noun, phrases after it: Adj agree, str do not)
 RU_PHRASES = {
     "thickness": {
-        "thin": ([Adj("тонк", "ий")], [Adj("тонк", "ий"), "с тонкими линиями", Adj("написанн", "ый", " тонкими штрихами"), Adj("написанн", "ый", " тонкой линией")]),
+        "thin": (
+            [Adj("тонк", "ий")],
+            [
+                Adj("тонк", "ий"),
+                "с тонкими линиями",
+                Adj("написанн", "ый", " тонкими штрихами"),
+                Adj("написанн", "ый", " тонкой линией"),
+            ],
+        ),
         "regular": ([], ["средней толщины", "обычной толщины"]),
-        "bold": ([Adj("жирн"), Adj("толст")], [Adj("жирн"), "с толстыми линиями", Adj("написанн", "ый", " толстыми штрихами"), Adj("написанн", "ый", " жирно"),
-                                               Adj("написанн", "ый", " толстой линией")]),
+        "bold": (
+            [Adj("жирн"), Adj("толст")],
+            [
+                Adj("жирн"),
+                "с толстыми линиями",
+                Adj("написанн", "ый", " толстыми штрихами"),
+                Adj("написанн", "ый", " жирно"),
+                Adj("написанн", "ый", " толстой линией"),
+            ],
+        ),
     },
     "slant": {
-        "left": ([Adj(_TILT, "ый", " влево"), Adj(_TILT, "ый", " налево")],
-                 [Adj(_TILT, "ый", " влево"), Adj(_TILT, "ый", " налево"), "с наклоном влево", "с наклоном налево"]),
-        "upright": ([Adj("прям", "ой"), Adj("вертикальн"), Adj("ровн")], [Adj("прям", "ой"), "без наклона", "совсем без наклона", Adj("ровн")]),
-        "right": ([Adj(_TILT, "ый", " вправо"), Adj(_TILT, "ый", " направо")],
-                  [Adj(_TILT, "ый", " вправо"), Adj(_TILT, "ый", " направо"), "с наклоном вправо", "с наклоном направо"]),
+        "left": (
+            [Adj(_TILT, "ый", " влево"), Adj(_TILT, "ый", " налево")],
+            [Adj(_TILT, "ый", " влево"), Adj(_TILT, "ый", " налево"), "с наклоном влево", "с наклоном налево"],
+        ),
+        "upright": (
+            [Adj("прям", "ой"), Adj("вертикальн"), Adj("ровн")],
+            [Adj("прям", "ой"), "без наклона", "совсем без наклона", Adj("ровн")],
+        ),
+        "right": (
+            [Adj(_TILT, "ый", " вправо"), Adj(_TILT, "ый", " направо")],
+            [Adj(_TILT, "ый", " вправо"), Adj(_TILT, "ый", " направо"), "с наклоном вправо", "с наклоном направо"],
+        ),
     },
     "size": {
-        "small": ([Adj("маленьк", "ий"), Adj("мелк", "ий"), Adj("небольш", "ой"), Adj("крошечн")],
-                  ["маленького размера", "небольшого размера", Adj("написанн", "ый", " мелко")]),
-        "large": ([Adj("больш", "ой"), Adj("крупн"), Adj("огромн")], ["большого размера", "крупного размера", Adj("написанн", "ый", " крупно")]),
+        "small": (
+            [Adj("маленьк", "ий"), Adj("мелк", "ий"), Adj("небольш", "ой"), Adj("крошечн")],
+            ["маленького размера", "небольшого размера", Adj("написанн", "ый", " мелко")],
+        ),
+        "large": (
+            [Adj("больш", "ой"), Adj("крупн"), Adj("огромн")],
+            ["большого размера", "крупного размера", Adj("написанн", "ый", " крупно")],
+        ),
     },
 }
 #: "handwritten" and the like: said of any digit, before or after the noun
-RU_HANDWRITTEN = ([Adj("рукописн"), Adj("нарисованн"), Adj("написанн", "ый", " от руки")],
-                  [Adj("написанн", "ый", " от руки"), Adj("нарисованн", "ый", " от руки"), Adj("рукописн")])
+RU_HANDWRITTEN = (
+    [Adj("рукописн"), Adj("нарисованн"), Adj("написанн", "ый", " от руки")],
+    [Adj("написанн", "ый", " от руки"), Adj("нарисованн", "ый", " от руки"), Adj("рукописн")],
+)
 #: frames by grammatical case of the noun phrase
-RU_FRAMES = {"nom": ["{x}", "{x}", "{x}", "это {x}", "вот {x}", "на картинке {x}", "{x} на картинке"],
-             "acc": ["нарисуй {x}", "напиши {x}", "покажи {x}", "изобрази {x}", "сгенерируй {x}", "нарисуйте {x}", "сделай {x}",
-                     "нарисуй мне {x}", "дай {x}", "хочу {x}", "{x} нарисуй"],
-             "gen": ["изображение {x}", "рисунок {x}", "фото {x}", "картинка {x}", "пример {x}", "образец {x}"]}
+RU_FRAMES = {
+    "nom": ["{x}", "{x}", "{x}", "это {x}", "вот {x}", "на картинке {x}", "{x} на картинке"],
+    "acc": [
+        "нарисуй {x}",
+        "напиши {x}",
+        "покажи {x}",
+        "изобрази {x}",
+        "сгенерируй {x}",
+        "нарисуйте {x}",
+        "сделай {x}",
+        "нарисуй мне {x}",
+        "дай {x}",
+        "хочу {x}",
+        "{x} нарисуй",
+    ],
+    "gen": ["изображение {x}", "рисунок {x}", "фото {x}", "картинка {x}", "пример {x}", "образец {x}"],
+}
 
 # made-up words: random syllables of each language
 _SYLLABLES = {"en": ("bcdfghjklmnprstvwz", "aeiouy"), "ru": ("бвгджзклмнпрстфхцчшщ", "аеиоуыэюя")}
@@ -267,8 +443,15 @@ class CaptionGenerator:
     ``typo_names``: whether a typo may hit the digit's name itself ("sevn").
     """
 
-    def __init__(self, class_words: list[str] | None = None, p_attr: float = 0.5, p_numeral: float = 0.5,
-                 languages: tuple[str, ...] = LANGUAGES, noise: float = 0.25, typo_names: bool = True):
+    def __init__(
+        self,
+        class_words: list[str] | None = None,
+        p_attr: float = 0.5,
+        p_numeral: float = 0.5,
+        languages: tuple[str, ...] = LANGUAGES,
+        noise: float = 0.25,
+        typo_names: bool = True,
+    ):
         self.words = list(class_words or MNIST_CLASSES)
         digits = self.words == MNIST_CLASSES
         self.numerals = [str(i) for i in range(10)] if digits else self.words
@@ -282,8 +465,15 @@ class CaptionGenerator:
         self._names |= {f for ns in RU_NOUNS for n, g in ns for f in ru_noun(n, g).values()}
 
     # -- one caption ---------------------------------------------------------------------
-    def caption(self, label: int, levels: dict[str, int], rng: np.random.Generator, p_attr: float | None = None,
-                lang: str | None = None, noisy: bool = True) -> str:
+    def caption(
+        self,
+        label: int,
+        levels: dict[str, int],
+        rng: np.random.Generator,
+        p_attr: float | None = None,
+        lang: str | None = None,
+        noisy: bool = True,
+    ) -> str:
         p_attr = self.p_attr if p_attr is None else p_attr
         lang = lang or _pick(rng, self.languages)
         if lang == "ru":
@@ -311,17 +501,28 @@ class CaptionGenerator:
             text = _pick(rng, POSTFIX).format(a="{a}", post=post, n=n)
         return _tidy(_fix_articles(text))
 
-    def _russian(self, nums: list[str], nouns: list[tuple[str, str]], levels: dict[str, int], rng: np.random.Generator,
-                 p_attr: float) -> str:
-        chosen = [RU_PHRASES[a][LEVELS[a][levels[a]]] for a in ATTRIBUTES
-                  if LEVELS[a][levels[a]] in RU_PHRASES[a] and rng.random() < p_attr]
+    def _russian(
+        self,
+        nums: list[str],
+        nouns: list[tuple[str, str]],
+        levels: dict[str, int],
+        rng: np.random.Generator,
+        p_attr: float,
+    ) -> str:
+        chosen = [
+            RU_PHRASES[a][LEVELS[a][levels[a]]]
+            for a in ATTRIBUTES
+            if LEVELS[a][levels[a]] in RU_PHRASES[a] and rng.random() < p_attr
+        ]
         if rng.random() < 0.25:
             chosen.append(RU_HANDWRITTEN)
         head = rng.random()
         if not chosen and head > 0.75:  # the name alone, or "число семь": no adjectives
             case = _pick(rng, ("nom", "nom", "acc"))
             num = _pick(rng, nums)
-            return _tidy(_pick(rng, RU_FRAMES[case]).format(x=num if head > 0.88 else f"{ru_noun('число', 'n')[case]} {num}"))
+            return _tidy(
+                _pick(rng, RU_FRAMES[case]).format(x=num if head > 0.88 else f"{ru_noun('число', 'n')[case]} {num}")
+            )
         if head < 0.5:
             noun, gender = _pick(rng, nouns)
             forms, after = ru_noun(noun, gender), ""
@@ -376,7 +577,11 @@ class CaptionGenerator:
                 extra = self.pseudo_word(rng, lang) if rng.random() < 0.5 else _pick(rng, FILLER[lang])
                 words.insert(int(rng.integers(len(words) + 1)), extra)
         if rng.random() < p / 2:
-            long = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha() and (self.typo_names or w.lower() not in self._names)]
+            long = [
+                i
+                for i, w in enumerate(words)
+                if len(w) >= 4 and w.isalpha() and (self.typo_names or w.lower() not in self._names)
+            ]
             if long:
                 i = _pick(rng, long)
                 words[i] = self._typo(words[i], rng, lang)
@@ -386,11 +591,20 @@ class CaptionGenerator:
         return text
 
     # -- batches, negatives, the corpus --------------------------------------------------
-    def captions(self, labels, levels: dict[str, np.ndarray], rng: np.random.Generator, p_attr: float | None = None,
-                 lang: str | None = None) -> list[str]:
+    def captions(
+        self,
+        labels,
+        levels: dict[str, np.ndarray],
+        rng: np.random.Generator,
+        p_attr: float | None = None,
+        lang: str | None = None,
+    ) -> list[str]:
         """One caption per image; ``levels`` as returned by :meth:`Thresholds.levels`."""
         labels = np.asarray(labels).tolist()
-        return [self.caption(int(c), {a: int(levels[a][i]) for a in ATTRIBUTES}, rng, p_attr, lang) for i, c in enumerate(labels)]
+        return [
+            self.caption(int(c), {a: int(levels[a][i]) for a in ATTRIBUTES}, rng, p_attr, lang)
+            for i, c in enumerate(labels)
+        ]
 
     def negative(self, rng: np.random.Generator, lang: str | None = None) -> str:
         """A text in the captions' style that names no digit: the name made up, left out, or only made-up words."""
@@ -398,8 +612,10 @@ class CaptionGenerator:
         levels = {a: int(rng.integers(3)) for a in ATTRIBUTES}
         r = rng.random()
         if r < 0.2:
-            text = " ".join(self.pseudo_word(rng, lang) if rng.random() < 0.7 else _pick(rng, FILLER[lang])
-                            for _ in range(rng.integers(1, 6)))
+            text = " ".join(
+                self.pseudo_word(rng, lang) if rng.random() < 0.7 else _pick(rng, FILLER[lang])
+                for _ in range(rng.integers(1, 6))
+            )
         elif lang == "ru":
             fake = self.pseudo_word(rng, "ru")
             nums = [fake] if r < 0.6 else [""]
@@ -423,18 +639,32 @@ class CaptionGenerator:
     def corpus(self) -> list[str]:
         """Every word and phrase the generator can produce, without made-up words (for training a tokenizer)."""
         rng = np.random.default_rng(0)
-        texts = [t.format(a="a", n="", adj="", post="", x="") for t in PLAIN + PREFIX + POSTFIX + REQUESTS] + self.words + self.numerals
+        texts = (
+            [t.format(a="a", n="", adj="", post="", x="") for t in PLAIN + PREFIX + POSTFIX + REQUESTS]
+            + self.words
+            + self.numerals
+        )
         texts += [p for levels in PHRASES.values() for pre, post in levels.values() for p in pre + post]
         texts += [w for ws in FILLER.values() for w in ws] + TEMPLATES + TEMPLATES_RU + list(".,!?:-'")
         for lang in self.languages:
             for label in range(len(self.words)):
                 for lv in np.ndindex(3, 3, 3):
                     levels = dict(zip(ATTRIBUTES, lv))
-                    texts += [self.caption(label, levels, rng, p, lang, noisy=False) for p in (0.0, 0.5, 1.0) for _ in range(4)]
+                    texts += [
+                        self.caption(label, levels, rng, p, lang, noisy=False)
+                        for p in (0.0, 0.5, 1.0)
+                        for _ in range(4)
+                    ]
         if "ru" in self.languages:
-            texts += RU_NUMERALS + [f.form(c, g) for lv in RU_PHRASES.values() for pre, post in lv.values()
-                                    for f in pre + post + RU_HANDWRITTEN[0] if isinstance(f, Adj)
-                                    for c in ("nom", "acc", "gen") for g in "mfn"]
+            texts += RU_NUMERALS + [
+                f.form(c, g)
+                for lv in RU_PHRASES.values()
+                for pre, post in lv.values()
+                for f in pre + post + RU_HANDWRITTEN[0]
+                if isinstance(f, Adj)
+                for c in ("nom", "acc", "gen")
+                for g in "mfn"
+            ]
             texts += [v for ns in RU_NOUNS for n, g in ns for v in ru_noun(n, g).values()]
             texts += [t.format(x="") for ts in RU_FRAMES.values() for t in ts]
         return texts

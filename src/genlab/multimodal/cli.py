@@ -23,7 +23,9 @@ def _load_inputs(items: list[str], channels: int, size: int):
             if x.shape[1] != channels:
                 x = x.mean(1, keepdim=True) if channels == 1 else x.repeat(1, channels, 1, 1)
             if x.shape[-2:] != (size, size):
-                x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+                x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(
+                    0, 1
+                )
             xs.append(x)
             names += [f"{item}[{i}]" for i in range(len(x))]
         else:
@@ -45,7 +47,9 @@ def cmd_classify(a):
         check_template(t)
     recipe, _, _ = load_run(a.run, device=a.device)
     if not hasattr(recipe, "classify"):
-        raise GenlabError(f"{a.run} is a '{recipe.name}' run; zero-shot classification needs a CLIP run (genlab train clip)")
+        raise GenlabError(
+            f"{a.run} is a '{recipe.name}' run; zero-shot classification needs a CLIP run (genlab train clip)"
+        )
     classes = classes or recipe.captioner.words
     x, names = _load_inputs(a.inputs, recipe.cfg.channels, recipe.cfg.image_size)
     probs = recipe.classify(x, classes, a.template)
@@ -59,15 +63,27 @@ def cmd_classify(a):
 
 
 def register(sub) -> None:
-    c = sub.add_parser("classify", help="zero-shot classification with a CLIP run",
-                       description="Zero-shot classify images (files or .npy batches) with a CLIP run and text prompts.")
+    c = sub.add_parser(
+        "classify",
+        help="zero-shot classification with a CLIP run",
+        description="Zero-shot classify images (files or .npy batches) with a CLIP run and text prompts.",
+    )
     c.add_argument("run", metavar="RUN")
     c.add_argument("inputs", metavar="IMAGE", nargs="+", help="image files (PNG/JPEG) or .npy arrays of images")
-    c.add_argument("--classes", help="comma-separated class names in English or Russian (default: zero,one,...,nine; "
-                                     "e.g. ноль,один,два,три,четыре,пять,шесть,семь,восемь,девять)")
-    c.add_argument("--template", action="append", help="prompt template with {} for the class (repeatable; default: an ensemble "
-                                                       "in the language of the class names, e.g. 'цифра {}' for Russian ones)")
+    c.add_argument(
+        "--classes",
+        help="comma-separated class names in English or Russian (default: zero,one,...,nine; "
+        "e.g. ноль,один,два,три,четыре,пять,шесть,семь,восемь,девять)",
+    )
+    c.add_argument(
+        "--template",
+        action="append",
+        help="prompt template with {} for the class (repeatable; default: an ensemble "
+        "in the language of the class names, e.g. 'цифра {}' for Russian ones)",
+    )
     c.add_argument("--top", type=positive_int, default=3, help="probabilities shown per image")
-    c.add_argument("--json", action="store_true", help='print {"predictions": [{"label", "probs"}, ...]} in input order')
+    c.add_argument(
+        "--json", action="store_true", help='print {"predictions": [{"label", "probs"}, ...]} in input order'
+    )
     c.add_argument("--device", default="cpu")
     c.set_defaults(func=cmd_classify)

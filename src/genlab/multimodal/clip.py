@@ -47,6 +47,7 @@ MAX_LOGIT_SCALE = 100.0
 #: (a quick preset is far above it; an encoder trained a few steps is near 0.5, chance)
 RELIABLE_CHECK = 0.8
 
+
 @dataclass
 class CLIPConfig(TrainConfig):
     embed_dim: int = 64  # joint embedding size
@@ -77,9 +78,18 @@ class ImageEncoder(nn.Module):
         layers, c = [], channels
         for i, w in enumerate(widths):
             if i == 0 and book_stem:
-                layers += [nn.Conv2d(c, w, 7, stride=2, padding=3), nn.BatchNorm2d(w), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+                layers += [
+                    nn.Conv2d(c, w, 7, stride=2, padding=3),
+                    nn.BatchNorm2d(w),
+                    nn.ReLU(inplace=True),
+                    nn.MaxPool2d(3, 2, 1),
+                ]
             else:
-                layers += [nn.Conv2d(c, w, 3, stride=1 if i == 0 else 2, padding=1), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+                layers += [
+                    nn.Conv2d(c, w, 3, stride=1 if i == 0 else 2, padding=1),
+                    nn.BatchNorm2d(w),
+                    nn.ReLU(inplace=True),
+                ]
             c = w
         self.backbone = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.projection = nn.Linear(c, embed_dim)
@@ -91,12 +101,25 @@ class ImageEncoder(nn.Module):
 class TextEncoder(nn.Module):
     """Token + position embeddings, a Transformer with a padding mask, final LayerNorm, pooling at [EOT]."""
 
-    def __init__(self, vocab_size: int, width: int, layers: int, heads: int, ff: int, max_len: int, embed_dim: int, pad_id: int = 0, eot_id: int = 2):
+    def __init__(
+        self,
+        vocab_size: int,
+        width: int,
+        layers: int,
+        heads: int,
+        ff: int,
+        max_len: int,
+        embed_dim: int,
+        pad_id: int = 0,
+        eot_id: int = 2,
+    ):
         super().__init__()
         self.pad_id, self.eot_id = pad_id, eot_id
         self.token = nn.Embedding(vocab_size, width)
         self.position = nn.Parameter(torch.randn(max_len, width) * 0.01)
-        layer = nn.TransformerEncoderLayer(width, heads, ff, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            width, heads, ff, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+        )
         self.transformer = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.ln_final = nn.LayerNorm(width)
         self.projection = nn.Linear(width, embed_dim, bias=False)
@@ -180,7 +203,9 @@ class SentenceTower:
     def __call__(self, texts: list[str]) -> torch.Tensor:
         missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
         if missing:
-            emb = self.model.encode(missing, batch_size=256, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False)
+            emb = self.model.encode(
+                missing, batch_size=256, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False
+            )
             self.cache.update(zip(missing, emb.cpu().clone()))  # clone: a normal tensor, usable under autograd
         return torch.stack([self.cache[t] for t in texts])
 
@@ -191,13 +216,36 @@ class CLIPRecipe(Recipe):
     Config = CLIPConfig
     presets = {
         "quick": {"steps": 1000, "batch_size": 128, "lr": 2e-3, "image_widths": (32, 64, 128)},
-        "full": {"steps": 6000, "batch_size": 256, "lr": 1e-3, "embed_dim": 128, "image_widths": (64, 128, 256, 256),
-                 "text_width": 256, "text_layers": 4, "text_ff": 512, "warmup": 300},
+        "full": {
+            "steps": 6000,
+            "batch_size": 256,
+            "lr": 1e-3,
+            "embed_dim": 128,
+            "image_widths": (64, 128, 256, 256),
+            "text_width": 256,
+            "text_layers": 4,
+            "text_ff": 512,
+            "warmup": 300,
+        },
         # the book's SimpleCLIP sizes: 512-d, 12-layer 8-head Transformer (ff 2048), 77 tokens, ResNet-like
         # 64-128-256-512 image backbone, Adam 1e-4, temperature 0.07, 10 epochs; defects fixed (see module doc)
-        "book": {"steps": 320, "batch_size": 128, "lr": 1e-4, "embed_dim": 512, "image_widths": (64, 128, 256, 512),
-                 "book_stem": True, "text_width": 512, "text_layers": 12, "text_heads": 8, "text_ff": 2048,
-                 "vocab_size": 50000, "max_len": 77, "weight_decay": 0.0, "warmup": 0, "shift": 0},
+        "book": {
+            "steps": 320,
+            "batch_size": 128,
+            "lr": 1e-4,
+            "embed_dim": 512,
+            "image_widths": (64, 128, 256, 512),
+            "book_stem": True,
+            "text_width": 512,
+            "text_layers": 12,
+            "text_heads": 8,
+            "text_ff": 2048,
+            "vocab_size": 50000,
+            "max_len": 77,
+            "weight_decay": 0.0,
+            "warmup": 0,
+            "shift": 0,
+        },
     }
 
     def build(self):
@@ -205,12 +253,16 @@ class CLIPRecipe(Recipe):
         if cfg.text_tower not in ("own", "minilm"):
             raise GenlabError(f"text_tower must be 'own' or 'minilm', got {cfg.text_tower!r}")
         try:
-            self.captioner = CaptionGenerator(p_attr=cfg.p_attr, languages=tuple(cfg.languages), noise=cfg.caption_noise)
+            self.captioner = CaptionGenerator(
+                p_attr=cfg.p_attr, languages=tuple(cfg.languages), noise=cfg.caption_noise
+            )
         except ValueError as e:
             raise GenlabError(f"languages: {e}") from None
         self.tokenizer = Tokenizer.train(self.captioner.corpus(), cfg.vocab_size, cfg.max_len)
         if len(self.tokenizer) > cfg.vocab_size:
-            raise GenlabError(f"the captions need {len(self.tokenizer)} tokens but vocab_size={cfg.vocab_size}; raise vocab_size")
+            raise GenlabError(
+                f"the captions need {len(self.tokenizer)} tokens but vocab_size={cfg.vocab_size}; raise vocab_size"
+            )
         self._thresholds = None
         self._calibration = self._centres = None
         image = ImageEncoder(cfg.channels, cfg.image_widths, cfg.embed_dim, cfg.book_stem)
@@ -219,7 +271,17 @@ class CLIPRecipe(Recipe):
             text = ProjectionHead(SentenceTower.dim, cfg.embed_dim)
         else:
             tok = self.tokenizer
-            text = TextEncoder(cfg.vocab_size, cfg.text_width, cfg.text_layers, cfg.text_heads, cfg.text_ff, cfg.max_len, cfg.embed_dim, tok.pad_id, tok.eot_id)
+            text = TextEncoder(
+                cfg.vocab_size,
+                cfg.text_width,
+                cfg.text_layers,
+                cfg.text_heads,
+                cfg.text_ff,
+                cfg.max_len,
+                cfg.embed_dim,
+                tok.pad_id,
+                tok.eot_id,
+            )
         self.nets["clip"] = CLIP(image, text, cfg.temperature).to(self.device)
         self.opts["clip"] = torch.optim.AdamW(self.nets["clip"].parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
@@ -245,7 +307,9 @@ class CLIPRecipe(Recipe):
             return self.sentence_tower(texts).to(self.device)
         return self.tokenizer.encode(texts).to(self.device)
 
-    def captions(self, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator, p_attr: float | None = None) -> list[str]:
+    def captions(
+        self, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator, p_attr: float | None = None
+    ) -> list[str]:
         """Fresh captions for a batch, true of each image's label and measured attributes."""
         levels = self.thresholds.levels(x.cpu(), y.cpu())
         return self.captioner.captions(y.cpu().numpy(), levels, rng, p_attr)
@@ -270,7 +334,11 @@ class CLIPRecipe(Recipe):
         target = torch.arange(len(x), device=logits.device)
         loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits[:, : len(x)].T, target)) / 2
         self.optimize("clip", loss, clip=1.0)
-        return {"loss": loss, "batch_acc": (logits[:, : len(x)].argmax(1) == target).float().mean(), "logit_scale": model.scale().detach()}
+        return {
+            "loss": loss,
+            "batch_acc": (logits[:, : len(x)].argmax(1) == target).float().mean(),
+            "logit_scale": model.scale().detach(),
+        }
 
     # -- inference --------------------------------------------------------------------------
     @torch.no_grad()
@@ -295,7 +363,9 @@ class CLIPRecipe(Recipe):
         if self._centres is None:
             data = self.load_data()
             img, y = self.encode_images(data.x_train), data.y_train
-            centres = [img[y == k].mean(0) if (y == k).any() else torch.zeros(img.shape[1]) for k in range(len(data.classes))]
+            centres = [
+                img[y == k].mean(0) if (y == k).any() else torch.zeros(img.shape[1]) for k in range(len(data.classes))
+            ]
             self._centres = F.normalize(torch.stack(centres), dim=-1)
         return self._centres
 
@@ -324,8 +394,11 @@ class CLIPRecipe(Recipe):
             best = int(np.argmax(acc))
             # the midpoint between the best cut and the next value: a margin on both sides
             t = float((cuts[best] + cuts[best - 1]) / 2) if best > 0 else float(cuts[0])
-            self._calibration = {"threshold": t, "captions_accepted": float((pos >= t).mean()),
-                                 "digitless_rejected": float((neg < t).mean())}
+            self._calibration = {
+                "threshold": t,
+                "captions_accepted": float((pos >= t).mean()),
+                "digitless_rejected": float((neg < t).mean()),
+            }
         return self._calibration
 
     def drawable(self, texts: list[str]) -> list[dict]:
@@ -338,8 +411,15 @@ class CLIPRecipe(Recipe):
         cal = self.calibration()
         reliable = (cal["captions_accepted"] + cal["digitless_rejected"]) / 2 >= RELIABLE_CHECK
         scores, digits = self.digit_scores(texts)
-        return [{"ok": bool(s >= cal["threshold"]) or not reliable, "score": float(s), "digit": int(d),
-                 "unknown_words": self.tokenizer.unknown_words(text)} for text, s, d in zip(texts, scores, digits)]
+        return [
+            {
+                "ok": bool(s >= cal["threshold"]) or not reliable,
+                "score": float(s),
+                "digit": int(d),
+                "unknown_words": self.tokenizer.unknown_words(text),
+            }
+            for text, s, d in zip(texts, scores, digits)
+        ]
 
     def classify(self, x: torch.Tensor, classes: list[str], templates: list[str] | None = None) -> torch.Tensor:
         """Zero-shot class probabilities (N, len(classes)) with a prompt ensemble."""
@@ -365,8 +445,14 @@ class CLIPRecipe(Recipe):
             "text_tower": self.cfg.text_tower,
             "zero_shot_acc_words": acc(zs.prompts_for(words)),
             "zero_shot_acc_numerals": acc(zs.prompts_for(numerals)),
-            **({"zero_shot_acc_ru": acc(zs.prompts_for(RU_NUMERALS)),
-                "zero_shot_acc_ru_everyday": acc(zs.prompts_for([ns[0][0] for ns in RU_NOUNS], ["{}"]))} if ru else {}),
+            **(
+                {
+                    "zero_shot_acc_ru": acc(zs.prompts_for(RU_NUMERALS)),
+                    "zero_shot_acc_ru_everyday": acc(zs.prompts_for([ns[0][0] for ns in RU_NOUNS], ["{}"])),
+                }
+                if ru
+                else {}
+            ),
             **{f"prompt_check_{k}": v for k, v in self.calibration().items()},
             "zero_shot_acc_paraphrase": acc(zs.prompts_for(words, zs.PARAPHRASES)),
             "zero_shot_acc_successor": acc(zs.successor_prompts(words)),
@@ -387,7 +473,14 @@ class CLIPRecipe(Recipe):
 
         x = self.load_data().x_test
         img = self.encode_images(x)
-        queries = ["a bold 3", "a thin 3", "a seven slanted left", "a seven slanted right", "a small zero", "a large zero"]
+        queries = [
+            "a bold 3",
+            "a thin 3",
+            "a seven slanted left",
+            "a seven slanted right",
+            "a small zero",
+            "a large zero",
+        ]
         sims = img @ self.encode_text(queries).T
         fig, axes = plt.subplots(len(queries), 1, figsize=(6, 1.0 * len(queries) + 0.4))
         for ax, q, col in zip(axes, queries, sims.T):

@@ -59,7 +59,9 @@ def _merge(symbols: tuple[str, ...], pair: tuple[str, str]) -> tuple[str, ...]:
 
 
 class Tokenizer:
-    def __init__(self, vocab: list[str], merges: list[tuple[str, str]], max_len: int = 32, words: list[str] | None = None):
+    def __init__(
+        self, vocab: list[str], merges: list[tuple[str, str]], max_len: int = 32, words: list[str] | None = None
+    ):
         if max_len < 2:
             raise ValueError("max_len must leave room for a token and [EOT]")
         self.vocab = list(vocab)
@@ -130,7 +132,9 @@ class Tokenizer:
         return out
 
     def to_json(self) -> str:
-        return json.dumps({"vocab": self.vocab, "merges": self.merges, "max_len": self.max_len, "words": sorted(self.words)})
+        return json.dumps(
+            {"vocab": self.vocab, "merges": self.merges, "max_len": self.max_len, "words": sorted(self.words)}
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Tokenizer:

@@ -17,8 +17,13 @@ from genlab.errors import GenlabError
 from genlab.multimodal.captions import TEMPLATES, TEMPLATES_RU
 
 #: prompts whose wording the captions never use (a test of free-form text)
-PARAPHRASES = ["someone scribbled the numeral {} with a pen", "a scan of a form showing {}", "this is how you write {}",
-               "my kid wrote {} on paper", "penmanship sample: {}"]
+PARAPHRASES = [
+    "someone scribbled the numeral {} with a pen",
+    "a scan of a form showing {}",
+    "this is how you write {}",
+    "my kid wrote {} on paper",
+    "penmanship sample: {}",
+]
 
 
 def successor_prompts(words: list[str] = MNIST_CLASSES) -> list[list[str]]:
@@ -36,7 +41,9 @@ def successor_prompts(words: list[str] = MNIST_CLASSES) -> list[list[str]]:
 
 def check_template(template: str) -> str:
     if template.count("{}") != 1:
-        raise GenlabError(f"template {template!r} must contain '{{}}' exactly once, where the class name goes (e.g. 'a handwritten {{}}')")
+        raise GenlabError(
+            f"template {template!r} must contain '{{}}' exactly once, where the class name goes (e.g. 'a handwritten {{}}')"
+        )
     return template
 
 
@@ -96,8 +103,15 @@ def linear_probe(train_f: torch.Tensor, train_y: torch.Tensor, test_f: torch.Ten
     return float(clf.score(test_f.numpy(), test_y.numpy()))
 
 
-def attribute_control(image_features: torch.Tensor, thickness: torch.Tensor, encode_text, words=MNIST_CLASSES, k: int = 10,
-                      bold: str = "bold", thin: str = "thin") -> tuple[int, float]:
+def attribute_control(
+    image_features: torch.Tensor,
+    thickness: torch.Tensor,
+    encode_text,
+    words=MNIST_CLASSES,
+    k: int = 10,
+    bold: str = "bold",
+    thin: str = "thin",
+) -> tuple[int, float]:
     """For each digit: is the mean measured thickness of the top-k images for "a bold N" above that for "a thin N"?
 
     Returns (how many digits, mean thickness gap in pixels).

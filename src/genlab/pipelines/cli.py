@@ -24,7 +24,9 @@ def cmd_generate(a):
     if a.png is not None and not a.png.lower().endswith(".png"):
         raise GenlabError(f"--png must be a .png file, got {a.png}")
     if a.stages and a.backend == "diffusion":
-        raise GenlabError("--stages shows the VAE base next to the refined image; the diffusion backend has no base stage")
+        raise GenlabError(
+            "--stages shows the VAE base next to the refined image; the diffusion backend has no base stage"
+        )
     n, k = a.n, a.candidates
     if n > MAX_IMAGES:
         print(f"genlab: --n {n} is more than {MAX_IMAGES} images per prompt; generating {MAX_IMAGES}", file=sys.stderr)
@@ -34,7 +36,9 @@ def cmd_generate(a):
         k = MAX_CANDIDATES
     prompts = check_prompts(a.prompt)  # before the (slower) model load
     t2i = TextToImage.from_runs(a.model, device=a.device)
-    gen = t2i(prompts, n=n, seed=a.seed, candidates=k, backend=a.backend, temperature=a.temperature, guidance=a.guidance)
+    gen = t2i(
+        prompts, n=n, seed=a.seed, candidates=k, backend=a.backend, temperature=a.temperature, guidance=a.guidance
+    )
     arr = to_uint8(gen.images)
     written = []
     if a.out:
@@ -48,13 +52,27 @@ def cmd_generate(a):
         path = path.with_name(path.stem + "_stages.png")
         save_png(path, stages_grid(gen, nrow=min(n, 16)), scale=2)
         written.append(str(path))
-    per_prompt = [{"prompt": p, "clip_score": float(gen.for_prompt(i).scores.mean())} for i, p in enumerate(gen.prompts)]
+    per_prompt = [
+        {"prompt": p, "clip_score": float(gen.for_prompt(i).scores.mean())} for i, p in enumerate(gen.prompts)
+    ]
     if a.json:
-        print(json.dumps({"shape": list(arr.shape), "backend": gen.backend, "candidates": k, "seconds": gen.seconds,
-                          "files": written, "prompts": per_prompt}))
+        print(
+            json.dumps(
+                {
+                    "shape": list(arr.shape),
+                    "backend": gen.backend,
+                    "candidates": k,
+                    "seconds": gen.seconds,
+                    "files": written,
+                    "prompts": per_prompt,
+                }
+            )
+        )
         return
-    print(f"generated {arr.shape[0]} images ({gen.backend}, {k} candidate(s) each) in {gen.seconds:.2f} s"
-          + (f"; wrote {', '.join(written)}" if written else ""))
+    print(
+        f"generated {arr.shape[0]} images ({gen.backend}, {k} candidate(s) each) in {gen.seconds:.2f} s"
+        + (f"; wrote {', '.join(written)}" if written else "")
+    )
     for p in per_prompt:
         print(f"  {p['clip_score']:.3f}  {p['prompt']}")
 
@@ -63,8 +81,10 @@ def cmd_search_index(a):
     from genlab.pipelines.search import build_index
 
     index, stats = build_index(a.folder, a.model, a.index, batch=a.batch)
-    print(f"indexed {stats['images']} images in {a.index}: {stats['embedded']} embedded, {stats['reused']} unchanged, "
-          f"{stats['removed']} removed, {stats['skipped']} skipped")
+    print(
+        f"indexed {stats['images']} images in {a.index}: {stats['embedded']} embedded, {stats['reused']} unchanged, "
+        f"{stats['removed']} removed, {stats['skipped']} skipped"
+    )
     for s in index.skipped:
         print(f"  skipped {s['path']}: {s['reason']}")
 
@@ -89,23 +109,40 @@ def cmd_search_query(a):
 
 
 def register(sub) -> None:
-    g = sub.add_parser("generate", help="text to image: digits from a prompt with a text2image run",
-                       description="Generate digits from text prompts with a trained text2image run "
-                                   "(CLIP text encoder -> VAE -> GAN refiner, or the diffusion backend). "
-                                   "--out writes uint8 (N, 28, 28), N = prompts x --n, prompt after prompt. "
-                                   "Prompts may be English or Russian. A prompt that names no digit the model knows "
-                                   "(e.g. 'a cat', 'красивый закат над океаном') draws nothing: genlab prints one line "
-                                   "'genlab: error: ...' naming the words it does not know and what it can draw, writes "
-                                   "no files and exits with code 2.")
-    g.add_argument("prompt", nargs="+", help="one or more prompts, e.g. 'a bold seven slanted right' or 'жирная семёрка'")
+    g = sub.add_parser(
+        "generate",
+        help="text to image: digits from a prompt with a text2image run",
+        description="Generate digits from text prompts with a trained text2image run "
+        "(CLIP text encoder -> VAE -> GAN refiner, or the diffusion backend). "
+        "--out writes uint8 (N, 28, 28), N = prompts x --n, prompt after prompt. "
+        "Prompts may be English or Russian. A prompt that names no digit the model knows "
+        "(e.g. 'a cat', 'красивый закат над океаном') draws nothing: genlab prints one line "
+        "'genlab: error: ...' naming the words it does not know and what it can draw, writes "
+        "no files and exits with code 2.",
+    )
+    g.add_argument(
+        "prompt", nargs="+", help="one or more prompts, e.g. 'a bold seven slanted right' or 'жирная семёрка'"
+    )
     g.add_argument("--n", type=positive_int, default=16, help="images per prompt (default 16)")
     g.add_argument("--out", help="output .npy file (uint8, ink bright on dark)")
     g.add_argument("--png", help="also write a grid of (up to 256) images as PNG")
-    g.add_argument("--model", metavar="RUN_DIR", help="text2image run or pretrained:text2image (default: the newest under ./runs or $GENLAB_RUNS, else the pretrained model)")
+    g.add_argument(
+        "--model",
+        metavar="RUN_DIR",
+        help="text2image run or pretrained:text2image (default: the newest under ./runs or $GENLAB_RUNS, else the pretrained model)",
+    )
     g.add_argument("--backend", choices=["vae-gan", "diffusion"], default="vae-gan")
-    g.add_argument("--candidates", type=positive_int, default=1, metavar="K", help="draw K candidates per image and keep the best by CLIP similarity")
+    g.add_argument(
+        "--candidates",
+        type=positive_int,
+        default=1,
+        metavar="K",
+        help="draw K candidates per image and keep the best by CLIP similarity",
+    )
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--stages", action="store_true", help="also write NAME_stages.png: VAE base images next to the refined ones")
+    g.add_argument(
+        "--stages", action="store_true", help="also write NAME_stages.png: VAE base images next to the refined ones"
+    )
     g.add_argument("--temperature", type=non_negative_float, help="scale of the VAE latent noise (vae-gan)")
     g.add_argument("--guidance", type=non_negative_float, help="classifier-free guidance weight (diffusion)")
     g.add_argument("--device", default="cpu")
@@ -123,7 +160,9 @@ def register(sub) -> None:
     si.set_defaults(func=cmd_search_index)
     sq = ss.add_parser("query", help="top-k images for a text (or --image FILE)")
     sq.add_argument("index", metavar="PATH")
-    sq.add_argument("text", nargs="?", help="what to look for, in English or Russian, e.g. \"a bold seven\" or \"жирная семёрка\"")
+    sq.add_argument(
+        "text", nargs="?", help='what to look for, in English or Russian, e.g. "a bold seven" or "жирная семёрка"'
+    )
     sq.add_argument("--image", metavar="FILE", help="find images similar to this one")
     sq.add_argument("-k", type=positive_int, default=5, help="number of results")
     sq.add_argument("--model", metavar="RUN", help="the run that built the index, if it moved")

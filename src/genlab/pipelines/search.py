@@ -43,13 +43,23 @@ class SearchIndex:
     def save(self, path) -> None:
         from genlab.utils.io import atomic_path
 
-        header = {"format": FORMAT, "root": self.root, "model": self.model, "model_sha256": self.model_sha256,
-                  "skipped": self.skipped, "created": time.time()}
+        header = {
+            "format": FORMAT,
+            "root": self.root,
+            "model": self.model,
+            "model_sha256": self.model_sha256,
+            "skipped": self.skipped,
+            "created": time.time(),
+        }
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
-                np.savez(f, embeddings=self.embeddings.astype(np.float16), paths=np.array(self.paths, dtype=str),
-                         sha256=np.frombuffer(bytes.fromhex("".join(self.hashes)), dtype=np.uint8).reshape(-1, 32),
-                         header=np.array(json.dumps(header)))
+                np.savez(
+                    f,
+                    embeddings=self.embeddings.astype(np.float16),
+                    paths=np.array(self.paths, dtype=str),
+                    sha256=np.frombuffer(bytes.fromhex("".join(self.hashes)), dtype=np.uint8).reshape(-1, 32),
+                    header=np.array(json.dumps(header)),
+                )
 
     @classmethod
     def load(cls, path) -> SearchIndex:
@@ -67,7 +77,9 @@ class SearchIndex:
             raise GenlabError(f"{path} is not a genlab search index ({FORMAT}); {hint}")
         if emb.ndim != 2 or not (len(emb) == len(paths) == len(hashes)):
             raise GenlabError(f"{path} is inconsistent ({len(emb)} embeddings, {len(paths)} paths); {hint}")
-        return cls(header["root"], header["model"], header["model_sha256"], paths, hashes, emb, header.get("skipped", []))
+        return cls(
+            header["root"], header["model"], header["model_sha256"], paths, hashes, emb, header.get("skipped", [])
+        )
 
     def search(self, query: torch.Tensor, k: int = 5) -> list[dict]:
         """Top-k entries by cosine similarity to a normalised query embedding (D,)."""
@@ -75,7 +87,9 @@ class SearchIndex:
             return []
         q = query.float().numpy().reshape(-1)
         if q.shape[0] != self.embeddings.shape[1]:
-            raise GenlabError(f"the query has {q.shape[0]} dimensions but the index {self.embeddings.shape[1]}; use the model that built the index")
+            raise GenlabError(
+                f"the query has {q.shape[0]} dimensions but the index {self.embeddings.shape[1]}; use the model that built the index"
+            )
         sims = self.embeddings.astype(np.float32) @ q
         k = min(k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
@@ -112,7 +126,10 @@ def build_index(folder, run, index_path, batch: int = BATCH, log=print) -> tuple
     folder = Path(folder)
     files = list_images(folder)
     if not files:
-        raise GenlabError(f"no images (PNG/JPEG/...) under {folder}; nothing to index" + (f" ({index_path} is unchanged)" if Path(index_path).exists() else ""))
+        raise GenlabError(
+            f"no images (PNG/JPEG/...) under {folder}; nothing to index"
+            + (f" ({index_path} is unchanged)" if Path(index_path).exists() else "")
+        )
     recipe, sha = load_model(run)
     old, reuse = None, {}
     if Path(index_path).exists():
@@ -161,11 +178,18 @@ def build_index(folder, run, index_path, batch: int = BATCH, log=print) -> tuple
             flush()
     flush()
     if not paths:
-        raise GenlabError(f"none of the {len(files)} image files under {folder} could be read (first: {skipped[0]['reason']}); nothing indexed")
+        raise GenlabError(
+            f"none of the {len(files)} image files under {folder} could be read (first: {skipped[0]['reason']}); nothing indexed"
+        )
     index = SearchIndex(str(root), str(Path(run).resolve()), sha, paths, hashes, np.stack(rows), skipped)
     index.save(index_path)
-    stats = {"images": len(paths), "embedded": len(paths) - reused, "reused": reused, "skipped": len(skipped),
-             "removed": len(set(old.paths) - set(paths)) if old is not None and old.root == str(root) else 0}
+    stats = {
+        "images": len(paths),
+        "embedded": len(paths) - reused,
+        "reused": reused,
+        "skipped": len(skipped),
+        "removed": len(set(old.paths) - set(paths)) if old is not None and old.root == str(root) else 0,
+    }
     return index, stats
 
 
@@ -187,4 +211,4 @@ def check_query(text: str | None, image) -> None:
     if (text is None) == (image is None):
         raise GenlabError("give a text query or --image FILE (one of them)")
     if text is not None and not text.strip():
-        raise GenlabError("the query is empty; give some words, e.g. \"a bold seven\", or --image FILE")
+        raise GenlabError('the query is empty; give some words, e.g. "a bold seven", or --image FILE')

@@ -76,9 +76,14 @@ def text_match(t2i, n: int, seed: int, backend: str = "vae-gan", candidates: int
     gen = t2i(prompts, n=n, seed=seed, backend=backend, candidates=candidates, check=False)
     labels = (gen.prompt_index % 10).long()
     words = gen.prompt_index < 10
-    return {"gen": gen, "labels": labels, "match": match(gen.images, labels),
-            "match_words": match(gen.images[words], labels[words]), "match_numerals": match(gen.images[~words], labels[~words]),
-            "clip_score": float(gen.scores.mean())}
+    return {
+        "gen": gen,
+        "labels": labels,
+        "match": match(gen.images, labels),
+        "match_words": match(gen.images[words], labels[words]),
+        "match_numerals": match(gen.images[~words], labels[~words]),
+        "clip_score": float(gen.scores.mean()),
+    }
 
 
 def attribute_control(t2i, n: int, seed: int, backend: str = "vae-gan") -> dict:
@@ -95,9 +100,14 @@ def attribute_control(t2i, n: int, seed: int, backend: str = "vae-gan") -> dict:
         moved[attr].append(hi > lo)
         gap[attr].append(hi - lo)
     both = moved["thickness"] + moved["slant"]
-    return {"attr_pairs": float(np.mean(both)), "attr_thickness_pairs": float(np.mean(moved["thickness"])),
-            "attr_slant_pairs": float(np.mean(moved["slant"])), "attr_n_pairs": len(both),
-            "attr_thickness_gap_px": float(np.mean(gap["thickness"])), "attr_slant_gap": float(np.mean(gap["slant"]))}
+    return {
+        "attr_pairs": float(np.mean(both)),
+        "attr_thickness_pairs": float(np.mean(moved["thickness"])),
+        "attr_slant_pairs": float(np.mean(moved["slant"])),
+        "attr_n_pairs": len(both),
+        "attr_thickness_gap_px": float(np.mean(gap["thickness"])),
+        "attr_slant_gap": float(np.mean(gap["slant"])),
+    }
 
 
 def diversity(gen, labels: torch.Tensor) -> dict:
@@ -113,7 +123,11 @@ def diversity(gen, labels: torch.Tensor) -> dict:
         k = int(labels[keep][0])
         ratios.append(feature_spread(feats[keep]) / feature_spread(real[data.y_test == k]))
         dupes += identical_pairs(gen.images[keep][:16])
-    return {"diversity_ratio": float(np.mean(ratios)), "diversity_ratio_min": float(np.min(ratios)), "identical_pairs": dupes}
+    return {
+        "diversity_ratio": float(np.mean(ratios)),
+        "diversity_ratio_min": float(np.min(ratios)),
+        "identical_pairs": dupes,
+    }
 
 
 def realism(gen, labels: torch.Tensor) -> dict:
@@ -123,8 +137,14 @@ def realism(gen, labels: torch.Tensor) -> dict:
     stages = [("refined", gen.images)] + ([("base", gen.base)] if gen.base is not None else [])
     for name, images in stages:
         q = sample_quality(images, labels=labels)
-        out.update({f"fid_{name}": q["fid"], f"label_acc_{name}": q["label_acc"], f"precision_{name}": q["precision"],
-                    f"recall_{name}": q["recall"]})
+        out.update(
+            {
+                f"fid_{name}": q["fid"],
+                f"label_acc_{name}": q["label_acc"],
+                f"precision_{name}": q["precision"],
+                f"recall_{name}": q["recall"],
+            }
+        )
         out["fid_floor"] = q["fid_floor"]
     if gen.base is not None:
         out["fid_reduction"] = 1 - out["fid_refined"] / max(out["fid_base"], 1e-9)
@@ -142,8 +162,9 @@ def speed(t2i, backend: str = "vae-gan", n: int = 16, repeats: int = 5) -> float
     return statistics.median(times)
 
 
-def evaluate_pipeline(t2i, n: int = 20, seed: int = 1, diffusion_n: int = 10, diffusion_attributes: bool = False,
-                      rerank_k: int = 4) -> dict:
+def evaluate_pipeline(
+    t2i, n: int = 20, seed: int = 1, diffusion_n: int = 10, diffusion_attributes: bool = False, rerank_k: int = 4
+) -> dict:
     """Every figure of the issue for the vae-gan backend; the diffusion backend's match, realism,
     diversity and speed with ``diffusion_n`` images per prompt (0: skip it), and its attribute
     control when ``diffusion_attributes``."""
@@ -160,12 +181,20 @@ def evaluate_pipeline(t2i, n: int = 20, seed: int = 1, diffusion_n: int = 10, di
         out.update({f"match_k{rerank_k}": rk["match"], f"clip_score_k{rerank_k}": rk["clip_score"]})
     if diffusion_n:
         dm = text_match(t2i, diffusion_n, seed, backend="diffusion")
-        out.update({"diffusion_match": dm["match"], "diffusion_match_words": dm["match_words"],
-                    "diffusion_match_numerals": dm["match_numerals"], "diffusion_clip_score": dm["clip_score"]})
+        out.update(
+            {
+                "diffusion_match": dm["match"],
+                "diffusion_match_words": dm["match_words"],
+                "diffusion_match_numerals": dm["match_numerals"],
+                "diffusion_clip_score": dm["clip_score"],
+            }
+        )
         out.update({f"diffusion_{k}": v for k, v in realism(dm["gen"], dm["labels"]).items() if k != "fid_floor"})
         out.update({f"diffusion_{k}": v for k, v in diversity(dm["gen"], dm["labels"]).items()})
         if diffusion_attributes:
-            out.update({f"diffusion_{k}": v for k, v in attribute_control(t2i, diffusion_n, seed, backend="diffusion").items()})
+            out.update(
+                {f"diffusion_{k}": v for k, v in attribute_control(t2i, diffusion_n, seed, backend="diffusion").items()}
+            )
         out["diffusion_seconds_16"] = speed(t2i, "diffusion", repeats=2)
     return out
 
@@ -191,8 +220,11 @@ def stages_figure(t2i, prompts: list[str], path, n: int = 8, seed: int = 0):
     df = t2i(prompts, n=n, seed=seed, backend="diffusion", check=False)
     fig, axes = plt.subplots(len(prompts), 3, figsize=(13, 0.95 * len(prompts) + 0.6), squeeze=False)
     for i, p in enumerate(prompts):
-        for ax, imgs, title in zip(axes[i], (vg.for_prompt(i).base, vg.for_prompt(i).images, df.for_prompt(i).images),
-                                   ("VAE base", "GAN refined", "diffusion")):
+        for ax, imgs, title in zip(
+            axes[i],
+            (vg.for_prompt(i).base, vg.for_prompt(i).images, df.for_prompt(i).images),
+            ("VAE base", "GAN refined", "diffusion"),
+        ):
             ax.imshow(make_grid(imgs, nrow=n), cmap="gray")
             ax.set_title(f"{p!r} - {title}", fontsize=8, loc="left")
             ax.axis("off")

@@ -35,7 +35,9 @@ def _noise(n: int, dim: int, generator, device) -> torch.Tensor:
 class TextCVAE(nn.Module):
     """Conditional VAE on the text embedding: q(z | x, c), p(x | z, c), prior N(0, I)."""
 
-    def __init__(self, shape, cond_dim: int, latent_dim: int = 16, arch: str = "mlp", hidden=(512, 512), width: int = 32):
+    def __init__(
+        self, shape, cond_dim: int, latent_dim: int = 16, arch: str = "mlp", hidden=(512, 512), width: int = 32
+    ):
         super().__init__()
         self.latent_dim = latent_dim
         self.vae = VAE(shape, latent_dim, arch, tuple(hidden), width, n_classes=cond_dim)
@@ -57,8 +59,16 @@ class PriorVAE(nn.Module):
     """Unconditional VAE and a learned prior p(z | c) = N(mu(c), sigma(c)^2), fitted by maximum
     likelihood to the posterior samples of the paired images (gradient stopped at z)."""
 
-    def __init__(self, shape, cond_dim: int, latent_dim: int = 16, arch: str = "mlp", hidden=(512, 512), width: int = 32,
-                 prior_hidden: int = 256):
+    def __init__(
+        self,
+        shape,
+        cond_dim: int,
+        latent_dim: int = 16,
+        arch: str = "mlp",
+        hidden=(512, 512),
+        width: int = 32,
+        prior_hidden: int = 256,
+    ):
         super().__init__()
         self.latent_dim = latent_dim
         self.vae = VAE(shape, latent_dim, arch, tuple(hidden), width)
@@ -77,14 +87,18 @@ class PriorVAE(nn.Module):
 
     def generate(self, c, generator=None, temperature: float = 1.0):
         mu, logvar = self.prior_params(c)
-        return self.vae.decode(mu + temperature * (0.5 * logvar).exp() * _noise(len(c), self.latent_dim, generator, c.device))
+        return self.vae.decode(
+            mu + temperature * (0.5 * logvar).exp() * _noise(len(c), self.latent_dim, generator, c.device)
+        )
 
     def reconstruct(self, x, c, generator=None):
         mu, logvar = self.vae.encode(x)
         return self.vae.decode(reparameterize(mu, logvar, generator))
 
 
-def make_mapper(kind: str, shape, cond_dim: int, latent_dim: int, arch: str = "mlp", hidden=(512, 512), width: int = 32) -> nn.Module:
+def make_mapper(
+    kind: str, shape, cond_dim: int, latent_dim: int, arch: str = "mlp", hidden=(512, 512), width: int = 32
+) -> nn.Module:
     """The text-embedding-to-image stage; ``arch`` and sizes as in genlab.autoencoders (mlp | conv)."""
     if kind == "cvae":
         return TextCVAE(shape, cond_dim, latent_dim, arch, hidden, width)
@@ -113,8 +127,15 @@ class TextUNet(UNet):
     "no text" condition that classifier-free guidance mixes with.
     """
 
-    def __init__(self, cond_dim: int, channels: int = 1, base_channels: int = 16, channel_mults=(1, 2, 2),
-                 num_res_blocks: int = 1, attention: bool = True):
+    def __init__(
+        self,
+        cond_dim: int,
+        channels: int = 1,
+        base_channels: int = 16,
+        channel_mults=(1, 2, 2),
+        num_res_blocks: int = 1,
+        attention: bool = True,
+    ):
         super().__init__(channels, base_channels, tuple(channel_mults), num_res_blocks, attention, num_classes=1)
         emb_dim = 4 * base_channels
         self.cond_dim = cond_dim

@@ -138,10 +138,24 @@ def _total(d: dict) -> int:
 
 
 QUICK = {"clip_steps": 400, "vae_steps": 1500, "refiner_steps": 400, "diffusion_steps": 1500, "batch_size": 128}
-FULL = {"clip_steps": 2000, "vae_steps": 6000, "refiner_steps": 3000, "diffusion_steps": 10000, "batch_size": 128,
-        "clip_embed_dim": 128, "clip_image_widths": (32, 64, 128, 256), "clip_text_width": 128, "latent_dim": 24,
-        "refiner_width": 32, "refiner_blocks": 4, "refiner_batch": 64, "unet_channels": 32, "unet_mults": (1, 2, 2),
-        "diffusion_batch": 128, "eval_per_prompt": 50}
+FULL = {
+    "clip_steps": 2000,
+    "vae_steps": 6000,
+    "refiner_steps": 3000,
+    "diffusion_steps": 10000,
+    "batch_size": 128,
+    "clip_embed_dim": 128,
+    "clip_image_widths": (32, 64, 128, 256),
+    "clip_text_width": 128,
+    "latent_dim": 24,
+    "refiner_width": 32,
+    "refiner_blocks": 4,
+    "refiner_batch": 64,
+    "unet_channels": 32,
+    "unet_mults": (1, 2, 2),
+    "diffusion_batch": 128,
+    "eval_per_prompt": 50,
+}
 # the book's capstone: its VAE (MLP 784-512-512, latent 32, Adam 1e-3) behind the text encoder
 BOOK = {**QUICK, "latent_dim": 32, "vae_steps": 3000}
 
@@ -150,8 +164,11 @@ class Text2ImageRecipe(Recipe):
     name = "text2image"
     family = "pipeline"
     Config = Text2ImageConfig
-    presets = {"quick": {**QUICK, "steps": _total(QUICK)}, "full": {**FULL, "steps": _total(FULL)},
-               "book": {**BOOK, "steps": _total(BOOK)}}
+    presets = {
+        "quick": {**QUICK, "steps": _total(QUICK)},
+        "full": {**FULL, "steps": _total(FULL)},
+        "book": {**BOOK, "steps": _total(BOOK)},
+    }
     sample_options = ("label", "temperature")
 
     # -- construction -------------------------------------------------------------------------
@@ -177,10 +194,14 @@ class Text2ImageRecipe(Recipe):
     def _build_stages(self, cond_dim: int) -> None:
         cfg, shape = self.cfg, (self.cfg.channels, self.cfg.image_size, self.cfg.image_size)
         n, o = self.nets, self.opts
-        n["mapper"] = make_mapper(cfg.mapper, shape, cond_dim, cfg.latent_dim, cfg.vae_arch, cfg.vae_hidden, cfg.vae_width).to(self.device)
+        n["mapper"] = make_mapper(
+            cfg.mapper, shape, cond_dim, cfg.latent_dim, cfg.vae_arch, cfg.vae_hidden, cfg.vae_width
+        ).to(self.device)
         n["refiner"] = Refiner(cfg.channels, cfg.refiner_width, cfg.refiner_blocks).to(self.device)
         n["disc"] = PatchDiscriminator(cfg.channels, cfg.d_width).to(self.device)
-        n["unet"] = TextUNet(cond_dim, cfg.channels, cfg.unet_channels, cfg.unet_mults, attention=cfg.unet_attention).to(self.device)
+        n["unet"] = TextUNet(
+            cond_dim, cfg.channels, cfg.unet_channels, cfg.unet_mults, attention=cfg.unet_attention
+        ).to(self.device)
         n["unet_ema"] = copy.deepcopy(n["unet"]).requires_grad_(False)
         o["mapper"] = torch.optim.Adam(n["mapper"].parameters(), lr=cfg.vae_lr)
         o["refiner"] = torch.optim.Adam(n["refiner"].parameters(), lr=cfg.refiner_lr, betas=(0.5, 0.999))
@@ -193,7 +214,9 @@ class Text2ImageRecipe(Recipe):
         cfg = self.cfg
         lengths = [0 if (s == "clip" and cfg.clip_run) else getattr(cfg, f"{s}_steps") for s in STAGES]
         if min(lengths) < 0 or sum(lengths) == 0:
-            raise GenlabError("the stage lengths (clip_steps, vae_steps, refiner_steps, diffusion_steps) must be >= 0 and not all 0")
+            raise GenlabError(
+                "the stage lengths (clip_steps, vae_steps, refiner_steps, diffusion_steps) must be >= 0 and not all 0"
+            )
         ends = np.round(np.cumsum(lengths) * cfg.steps / sum(lengths)).astype(int).tolist()
         starts = [0, *ends[:-1]]
         return [(s, a, b) for s, a, b in zip(STAGES, starts, ends) if b > a]
@@ -201,15 +224,26 @@ class Text2ImageRecipe(Recipe):
     def _clip_overrides(self) -> dict:
         cfg = self.cfg
         clip_len = next((b - a for s, a, b in self.plan if s == "clip"), 1)
-        return {"steps": clip_len, "embed_dim": cfg.clip_embed_dim, "image_widths": cfg.clip_image_widths,
-                "text_width": cfg.clip_text_width, "text_layers": cfg.clip_text_layers, "text_ff": 2 * cfg.clip_text_width,
-                "lr": cfg.clip_lr, "warmup": min(100, max(1, clip_len // 10)), "batch_size": cfg.batch_size,
-                "seed": cfg.seed, "data": cfg.data}
+        return {
+            "steps": clip_len,
+            "embed_dim": cfg.clip_embed_dim,
+            "image_widths": cfg.clip_image_widths,
+            "text_width": cfg.clip_text_width,
+            "text_layers": cfg.clip_text_layers,
+            "text_ff": 2 * cfg.clip_text_width,
+            "lr": cfg.clip_lr,
+            "warmup": min(100, max(1, clip_len // 10)),
+            "batch_size": cfg.batch_size,
+            "seed": cfg.seed,
+            "data": cfg.data,
+        }
 
     def _make_clip(self, overrides: dict):
         from genlab.multimodal.clip import CLIPRecipe
 
-        clip = CLIPRecipe(apply_overrides(CLIPRecipe.Config(), overrides, source="text2image clip config"), self.device, self.dist)
+        clip = CLIPRecipe(
+            apply_overrides(CLIPRecipe.Config(), overrides, source="text2image clip config"), self.device, self.dist
+        )
         clip.data = self.data
         return clip
 
@@ -220,7 +254,9 @@ class Text2ImageRecipe(Recipe):
         if clip.name == self.name:  # another text2image run: reuse its text encoder
             clip = clip.clip
         if clip.name != "clip":
-            raise GenlabError(f"clip_run={self.cfg.clip_run} is a '{clip.name}' run; give a run of 'genlab train clip' or 'genlab train text2image'")
+            raise GenlabError(
+                f"clip_run={self.cfg.clip_run} is a '{clip.name}' run; give a run of 'genlab train clip' or 'genlab train text2image'"
+            )
         clip.nets["clip"].requires_grad_(False)
         return clip
 
@@ -243,10 +279,14 @@ class Text2ImageRecipe(Recipe):
 
     def load_data(self):
         if self._missing_clip_run:
-            raise GenlabError(f"clip_run={self._missing_clip_run} does not exist; give the folder of a trained CLIP run (genlab train clip)")
+            raise GenlabError(
+                f"clip_run={self._missing_clip_run} does not exist; give the folder of a trained CLIP run (genlab train clip)"
+            )
         data = super().load_data()
         if list(data.classes) != MNIST_CLASSES:
-            raise GenlabError(f"text2image learns from digits and their captions; data={self.cfg.data} has classes {data.classes[:4]}...; use data=mnist")
+            raise GenlabError(
+                f"text2image learns from digits and their captions; data={self.cfg.data} has classes {data.classes[:4]}...; use data=mnist"
+            )
         self.clip.data = data
         return data
 
@@ -292,8 +332,13 @@ class Text2ImageRecipe(Recipe):
         content = F.l1_loss(fake, x)
         g_loss = adv + cfg.lambda_content * content
         self.optimize("refiner", g_loss)
-        return {"loss": g_loss.detach(), "d_loss": d_loss.detach(), "adv": adv.detach(), "content_l1": content.detach(),
-                "base_l1": F.l1_loss(base, x)}
+        return {
+            "loss": g_loss.detach(),
+            "d_loss": d_loss.detach(),
+            "adv": adv.detach(),
+            "content_l1": content.detach(),
+            "base_l1": F.l1_loss(base, x),
+        }
 
     def diffusion_step(self, x, c, i):
         cfg, unet = self.cfg, self.nets["unet"]
@@ -316,7 +361,9 @@ class Text2ImageRecipe(Recipe):
         """``n`` images for "a handwritten {digit}", digits cycling 0..9 (or all ``label``)."""
         labels = torch.arange(n) % 10 if label is None else torch.as_tensor(label).expand(n)
         if labels.min() < 0 or labels.max() > 9:
-            raise GenlabError(f"--label must be between 0 and 9, got {int(labels.max() if labels.max() > 9 else labels.min())}")
+            raise GenlabError(
+                f"--label must be between 0 and 9, got {int(labels.max() if labels.max() > 9 else labels.min())}"
+            )
         prompts = [f"a handwritten {MNIST_CLASSES[int(k)]}" for k in labels]
         return self.pipeline().generate_for(prompts, generator, temperature=temperature)
 
@@ -333,7 +380,14 @@ class Text2ImageRecipe(Recipe):
     def figures(self, store):
         from genlab.pipelines.t2i_metrics import stages_figure
 
-        prompts = ["a handwritten 0", "a bold three", "a thin three", "a seven slanted left", "a seven slanted right", "the digit 8"]
+        prompts = [
+            "a handwritten 0",
+            "a bold three",
+            "a thin three",
+            "a seven slanted left",
+            "a seven slanted right",
+            "the digit 8",
+        ]
         return [stages_figure(self.pipeline(), prompts, store.plots_dir / "text2image.png")]
 
 
@@ -353,8 +407,16 @@ class Generation:
 
     def for_prompt(self, i: int) -> Generation:
         keep = self.prompt_index == i
-        return Generation([self.prompts[i]], self.images[keep], None if self.base is None else self.base[keep],
-                          self.scores[keep], torch.zeros(int(keep.sum()), dtype=torch.long), self.backend, self.seconds, self.candidates)
+        return Generation(
+            [self.prompts[i]],
+            self.images[keep],
+            None if self.base is None else self.base[keep],
+            self.scores[keep],
+            torch.zeros(int(keep.sum()), dtype=torch.long),
+            self.backend,
+            self.seconds,
+            self.candidates,
+        )
 
 
 def check_prompts(prompts) -> list[str]:
@@ -369,9 +431,13 @@ def check_prompts(prompts) -> list[str]:
         if not p:
             raise GenlabError("the prompt is empty; describe a digit, e.g. 'a bold seven slanted right'")
         if len(p) > MAX_PROMPT_CHARS:
-            raise GenlabError(f"the prompt is {len(p):,} characters long; keep it under {MAX_PROMPT_CHARS:,} (e.g. 'a thin 4')")
+            raise GenlabError(
+                f"the prompt is {len(p):,} characters long; keep it under {MAX_PROMPT_CHARS:,} (e.g. 'a thin 4')"
+            )
         if not re.search(r"[^\W_]", p):
-            raise GenlabError(f"the prompt {p[:40]!r} has no letters or digits; describe a digit in English or Russian, e.g. 'a thin 4' or 'тонкая четвёрка'")
+            raise GenlabError(
+                f"the prompt {p[:40]!r} has no letters or digits; describe a digit in English or Russian, e.g. 'a thin 4' or 'тонкая четвёрка'"
+            )
         out.append(p)
     return out
 
@@ -392,8 +458,10 @@ class UndrawablePrompt(GenlabError):
         shown = prompt if len(prompt) <= 60 else prompt[:57] + "..."
         words = ", ".join(unknown_words[:8]) + (", ..." if len(unknown_words) > 8 else "")
         said = f"; words it does not know: {words}" if unknown_words else ""
-        super().__init__(f"the prompt {shown!r} names no digit this model can draw{said}. It draws handwritten digits 0-9 "
-                         "(thin/bold, slanted left/right, small/large), e.g. 'a bold seven slanted right' or 'жирная семёрка'")
+        super().__init__(
+            f"the prompt {shown!r} names no digit this model can draw{said}. It draws handwritten digits 0-9 "
+            "(thin/bold, slanted left/right, small/large), e.g. 'a bold seven slanted right' or 'жирная семёрка'"
+        )
 
 
 class TextToImage:
@@ -444,15 +512,23 @@ class TextToImage:
         return self.refiner(base)
 
     @torch.no_grad()
-    def diffuse(self, c: torch.Tensor, generator=None, guidance: float | None = None, steps: int | None = None,
-                sampler: str | None = None) -> torch.Tensor:
+    def diffuse(
+        self,
+        c: torch.Tensor,
+        generator=None,
+        guidance: float | None = None,
+        steps: int | None = None,
+        sampler: str | None = None,
+    ) -> torch.Tensor:
         """The diffusion backend: ``sampler`` (deterministic, eta = 0) with classifier-free guidance on the text embedding."""
         w = self.cfg.guidance if guidance is None else guidance
         if w < 0:
             raise GenlabError(f"guidance must be >= 0, got {w}")
         den = Denoiser(self.unet, self.recipe.schedule, self.cfg.prediction, c, w)
         shape = (len(c), self.cfg.channels, self.cfg.image_size, self.cfg.image_size)
-        x = diffusion_sample(den, shape, generator, sampler or self.cfg.sampler, steps or self.cfg.sample_steps, 0.0, self.device)
+        x = diffusion_sample(
+            den, shape, generator, sampler or self.cfg.sampler, steps or self.cfg.sample_steps, 0.0, self.device
+        )
         return ((x + 1) / 2).clamp(0, 1)
 
     @torch.no_grad()
@@ -461,8 +537,9 @@ class TextToImage:
         return (self.clip.encode_images(images) * c.cpu()).sum(1)
 
     # -- the whole system ---------------------------------------------------------------------
-    def generate_for(self, prompts: list[str], generator=None, backend: str = "vae-gan", temperature=None,
-                     guidance=None, steps=None) -> torch.Tensor:
+    def generate_for(
+        self, prompts: list[str], generator=None, backend: str = "vae-gan", temperature=None, guidance=None, steps=None
+    ) -> torch.Tensor:
         """One image per prompt (repeats allowed), all randomness from ``generator``: final images."""
         return self._run(self.encode(check_prompts(prompts)), generator, backend, temperature, guidance, steps)[0]
 
@@ -477,9 +554,18 @@ class TextToImage:
                 finals.append(self.refine(bases[-1]))
         return torch.cat(finals).cpu(), (torch.cat(bases).cpu() if bases else None)
 
-    def __call__(self, prompts, n: int = 16, seed: int = 0, candidates: int = 1, backend: str = "vae-gan",
-                 temperature: float | None = None, guidance: float | None = None, steps: int | None = None,
-                 check: bool = True) -> Generation:
+    def __call__(
+        self,
+        prompts,
+        n: int = 16,
+        seed: int = 0,
+        candidates: int = 1,
+        backend: str = "vae-gan",
+        temperature: float | None = None,
+        guidance: float | None = None,
+        steps: int | None = None,
+        check: bool = True,
+    ) -> Generation:
         """``n`` images per prompt. ``check`` refuses prompts that name no digit (:meth:`check_drawable`);
         the evaluation turns it off, since it scores the model on prompts that name one by construction."""
         t0 = time.perf_counter()
@@ -503,8 +589,16 @@ class TextToImage:
             if base is not None:
                 bases.append(base[keep])
         index = torch.arange(len(prompts)).repeat_interleave(n)
-        return Generation(prompts, torch.cat(images), torch.cat(bases) if bases else None, torch.cat(scores), index,
-                          backend, time.perf_counter() - t0, k)
+        return Generation(
+            prompts,
+            torch.cat(images),
+            torch.cat(bases) if bases else None,
+            torch.cat(scores),
+            index,
+            backend,
+            time.perf_counter() - t0,
+            k,
+        )
 
 
 def newest_run(root=None):
@@ -526,5 +620,7 @@ def newest_run(root=None):
 
         if Text2ImageRecipe.name in available():  # the pretrained model shipped with genlab
             return verify(Text2ImageRecipe.name)
-        raise GenlabError(f"no text2image run under {root}; train one with 'genlab train text2image' or pass --model RUN_DIR")
+        raise GenlabError(
+            f"no text2image run under {root}; train one with 'genlab train text2image' or pass --model RUN_DIR"
+        )
     return runs[-1]

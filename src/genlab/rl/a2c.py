@@ -82,7 +82,9 @@ class A2CRecipe(PolicyRecipe):
         if cfg.normalize:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
         flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
-        policy_loss, entropy = self.policy_loss(flat(obs), torch.as_tensor(actions, device=self.device).reshape(-1), flat(adv))
+        policy_loss, entropy = self.policy_loss(
+            flat(obs), torch.as_tensor(actions, device=self.device).reshape(-1), flat(adv)
+        )
         value_loss = F.mse_loss(values, returns)
         self.optimize("ac", policy_loss + cfg.vf_coef * value_loss, clip=cfg.grad_clip or None)
         self.last = {"loss": policy_loss.item(), "value_loss": value_loss.item(), "entropy": entropy.item()}

@@ -125,8 +125,12 @@ class RLRecipe(Recipe):
     def periodic_eval(self, step: int) -> dict:
         ev = self.validate(step)
         self.train_mode(True)
-        return {"eval_return": ev["mean_return"], "eval_min": ev["min_return"], "score": ev["mean_return"],
-                "env_steps": step * self.cfg.n_envs}
+        return {
+            "eval_return": ev["mean_return"],
+            "eval_min": ev["min_return"],
+            "score": ev["mean_return"],
+            "env_steps": step * self.cfg.n_envs,
+        }
 
     def validate(self, step: int) -> dict:
         """Score the current greedy policy on the validation episodes; remember it if it is the best so far."""
@@ -148,16 +152,22 @@ class RLRecipe(Recipe):
             for k, m in self.nets.items():
                 m.load_state_dict(self.best["nets"][k])
             self.policy_step = self.best["step"]
-            print(f"genlab: keeping the policy of step {self.best['step']} (validation mean return {self.best['score']:g}), "
-                  f"the best of the periodic evaluations", file=sys.stderr)
+            print(
+                f"genlab: keeping the policy of step {self.best['step']} (validation mean return {self.best['score']:g}), "
+                f"the best of the periodic evaluations",
+                file=sys.stderr,
+            )
 
     # -- state, pictures, rendering ---------------------------------------------------
     def extra_state(self) -> dict:
         best = self.best if self.best["nets"] is not None else {}  # nothing validated yet (and no -inf in JSON)
-        return {"history_env_step": torch.tensor(self.history["env_step"], dtype=torch.int64),
-                "history_return": torch.tensor(self.history["return"], dtype=torch.float64),
-                "history_length": torch.tensor(self.history["length"], dtype=torch.int64),
-                "best": best, "policy_step": self.policy_step}
+        return {
+            "history_env_step": torch.tensor(self.history["env_step"], dtype=torch.int64),
+            "history_return": torch.tensor(self.history["return"], dtype=torch.float64),
+            "history_length": torch.tensor(self.history["length"], dtype=torch.int64),
+            "best": best,
+            "policy_step": self.policy_step,
+        }
 
     def load_extra_state(self, state: dict) -> None:
         for key in self.history:
@@ -171,7 +181,15 @@ class RLRecipe(Recipe):
 
         paths = [write_episodes_csv(store.path / "episodes.csv", self.history)]
         threshold = gym.spec(self.cfg.env).reward_threshold
-        paths.append(plot_training(store.plots_dir / "rl.png", self.history, store.read_metrics(), threshold, f"{self.name} on {self.cfg.env}"))
+        paths.append(
+            plot_training(
+                store.plots_dir / "rl.png",
+                self.history,
+                store.read_metrics(),
+                threshold,
+                f"{self.name} on {self.cfg.env}",
+            )
+        )
         return paths + self.extra_figures(store)
 
     @torch.no_grad()

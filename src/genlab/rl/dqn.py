@@ -68,9 +68,25 @@ class DQNConfig(RLConfig):
     fail_reward: float | None = None  # replaces the reward of terminating transitions (the book: -10)
 
 
-BOOK = {"gamma": 0.99, "hidden": (128, 128), "lr": 1e-3, "lr_end": 1e-3, "batch_size": 32, "buffer_size": 10_000, "learning_starts": 33,
-        "replay_per": "episode", "double": False, "loss": "mse", "grad_clip": 0.0, "target_update": "hard",
-        "target_every_episodes": 100, "epsilon_schedule": "exp", "epsilon_end": 0.01, "epsilon_decay": 0.995, "fail_reward": -10.0}
+BOOK = {
+    "gamma": 0.99,
+    "hidden": (128, 128),
+    "lr": 1e-3,
+    "lr_end": 1e-3,
+    "batch_size": 32,
+    "buffer_size": 10_000,
+    "learning_starts": 33,
+    "replay_per": "episode",
+    "double": False,
+    "loss": "mse",
+    "grad_clip": 0.0,
+    "target_update": "hard",
+    "target_every_episodes": 100,
+    "epsilon_schedule": "exp",
+    "epsilon_end": 0.01,
+    "epsilon_decay": 0.995,
+    "fail_reward": -10.0,
+}
 
 
 class DQNRecipe(RLRecipe):
@@ -86,8 +102,12 @@ class DQNRecipe(RLRecipe):
 
     def build_agent(self):
         cfg = self.cfg
-        for key, allowed in (("replay_per", ("step", "episode")), ("loss", ("huber", "mse")), ("target_update", ("polyak", "hard")),
-                             ("epsilon_schedule", ("linear", "exp"))):
+        for key, allowed in (
+            ("replay_per", ("step", "episode")),
+            ("loss", ("huber", "mse")),
+            ("target_update", ("polyak", "hard")),
+            ("epsilon_schedule", ("linear", "exp")),
+        ):
             if getattr(cfg, key) not in allowed:
                 raise GenlabError(f"{key} must be one of {', '.join(allowed)}, got '{getattr(cfg, key)}'")
         n_obs = int(self.obs_space.shape[0])
@@ -99,8 +119,12 @@ class DQNRecipe(RLRecipe):
         except RuntimeError:  # a device (or torch < 2.4 on CPU) without the fused kernel
             self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, foreach=True)
         self.params = {k: list(self.nets[k].parameters()) for k in ("q", "target")}
-        self.lean = (self.device.type == "cpu" and FlatAdam.supports(self.opts["q"]) and self.nets["q"].relu
-                     and not self.dist.enabled)
+        self.lean = (
+            self.device.type == "cpu"
+            and FlatAdam.supports(self.opts["q"])
+            and self.nets["q"].relu
+            and not self.dist.enabled
+        )
         if self.lean:  # the parameters move into flat buffers (the modules see no difference)
             self.flat = {k: FlatMLP(self.nets[k]) for k in ("q", "target")}
             self.adam = FlatAdam(self.opts["q"], self.flat["q"])
@@ -123,7 +147,9 @@ class DQNRecipe(RLRecipe):
         if self.lean:
             actions = self.flat["q"].forward(obs)[-1].argmax(1)
         else:
-            actions = self.nets["q"](torch.as_tensor(obs, dtype=torch.float32, device=self.device)).argmax(1).cpu().numpy()
+            actions = (
+                self.nets["q"](torch.as_tensor(obs, dtype=torch.float32, device=self.device)).argmax(1).cpu().numpy()
+            )
         return actions if greedy else np.where(explore, random_actions, actions)
 
     @torch.no_grad()
@@ -141,7 +167,7 @@ class DQNRecipe(RLRecipe):
         q_net = self.nets["q"]
         if self.cfg.double:  # one forward pass of the online net over s and s'
             q_all = q_net(torch.cat([obs, next_obs]))
-            q_all, online_next = q_all[: len(obs)], q_all[len(obs):].detach()
+            q_all, online_next = q_all[: len(obs)], q_all[len(obs) :].detach()
         else:
             q_all, online_next = q_net(obs), None
         q = q_all.gather(1, actions[:, None]).squeeze(1)

@@ -38,11 +38,19 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
 def check_spaces(env: gym.Env, env_id: str, model: str, obs: str) -> None:
     """Require a Discrete action space and a Box (``obs='box'``) or Discrete (``obs='discrete'``) observation."""
     if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise GenlabError(f"{model} needs a discrete action space, but {env_id} has {env.action_space}; choose e.g. CartPole-v1")
-    if obs == "box" and not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
-        raise GenlabError(f"{model} needs a flat Box observation, but {env_id} has {env.observation_space}; use qlearning for discrete states")
+        raise GenlabError(
+            f"{model} needs a discrete action space, but {env_id} has {env.action_space}; choose e.g. CartPole-v1"
+        )
+    if obs == "box" and not (
+        isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1
+    ):
+        raise GenlabError(
+            f"{model} needs a flat Box observation, but {env_id} has {env.observation_space}; use qlearning for discrete states"
+        )
     if obs == "discrete" and not isinstance(env.observation_space, gym.spaces.Discrete):
-        raise GenlabError(f"{model} needs a discrete (tabular) observation, but {env_id} has {env.observation_space}; use dqn for Box observations")
+        raise GenlabError(
+            f"{model} needs a discrete (tabular) observation, but {env_id} has {env.observation_space}; use dqn for Box observations"
+        )
 
 
 class EnvPool:
@@ -82,7 +90,9 @@ class EnvPool:
             e.close()
 
 
-def run_episodes(policy, env_id: str, episodes: int, parallel: int = 16, first_seed: int = EVAL_SEED_BASE, **kwargs) -> np.ndarray:
+def run_episodes(
+    policy, env_id: str, episodes: int, parallel: int = 16, first_seed: int = EVAL_SEED_BASE, **kwargs
+) -> np.ndarray:
     """Returns of ``episodes`` episodes of ``policy`` (batch of observations -> actions).
 
     Episode ``i`` starts from seed ``first_seed + i``; up to ``parallel`` episodes run side

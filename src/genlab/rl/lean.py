@@ -43,7 +43,9 @@ class FlatMLP:
     def views(self, flat: torch.Tensor) -> list[tuple[np.ndarray, np.ndarray]]:
         """(weight, bias) numpy views into a flat buffer laid out as ``self.flat``, one pair per layer."""
         a = flat.numpy()
-        return [(a[w].reshape(shape), a[b]) for shape, w, b in zip(self.weight_shapes, self.slices[::2], self.slices[1::2])]
+        return [
+            (a[w].reshape(shape), a[b]) for shape, w, b in zip(self.weight_shapes, self.slices[::2], self.slices[1::2])
+        ]
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         """[x, h1, ..., out]: the input and each layer's output (hidden ones after the ReLU)."""
@@ -56,7 +58,9 @@ class FlatMLP:
             outs.append(h)
         return outs
 
-    def backward(self, outs: list[np.ndarray], grad_out: np.ndarray, grads: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def backward(
+        self, outs: list[np.ndarray], grad_out: np.ndarray, grads: list[tuple[np.ndarray, np.ndarray]]
+    ) -> None:
         """Gradients of sum(grad_out * out) into ``grads`` (``views`` of a gradient buffer): for a layer
         h = relu(a W^T + b), dW = g^T a, db = sum(g), and g flows on as (g W) * (a > 0)."""
         g = grad_out
@@ -88,8 +92,14 @@ class FlatAdam:
     def supports(opt: torch.optim.Optimizer) -> bool:
         """A plain fused Adam with one param group: what :meth:`step` reproduces."""
         d = opt.defaults
-        return (isinstance(opt, torch.optim.Adam) and len(opt.param_groups) == 1 and bool(d.get("fused"))
-                and not d.get("amsgrad") and not d.get("maximize") and not d.get("decoupled_weight_decay", False))
+        return (
+            isinstance(opt, torch.optim.Adam)
+            and len(opt.param_groups) == 1
+            and bool(d.get("fused"))
+            and not d.get("amsgrad")
+            and not d.get("maximize")
+            and not d.get("decoupled_weight_decay", False)
+        )
 
     def bind(self) -> None:
         """Point the optimiser's state at the flat buffers, keeping the values it holds (a fresh
@@ -100,7 +110,11 @@ class FlatAdam:
             for key, buf in (("exp_avg", self.exp_avg), ("exp_avg_sq", self.exp_avg_sq)):
                 buf[sl] = state[key].reshape(-1) if key in state else 0.0
             self.steps[i] = float(state.get("step", 0.0))
-            self.opt.state[p] = {"step": self.steps[i], "exp_avg": self.exp_avg[sl].view_as(p), "exp_avg_sq": self.exp_avg_sq[sl].view_as(p)}
+            self.opt.state[p] = {
+                "step": self.steps[i],
+                "exp_avg": self.exp_avg[sl].view_as(p),
+                "exp_avg_sq": self.exp_avg_sq[sl].view_as(p),
+            }
         self.step0 = self.steps[0]
 
     def step(self, clip: float | None = None) -> None:
@@ -112,6 +126,20 @@ class FlatAdam:
         self.steps += 1
         group = self.opt.param_groups[0]
         beta1, beta2 = group["betas"]
-        torch._fused_adam_([self.net.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step0],
-                           lr=float(group["lr"]), beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
-                           eps=group["eps"], amsgrad=False, maximize=False, grad_scale=None, found_inf=None)
+        torch._fused_adam_(
+            [self.net.flat],
+            [self.grad],
+            [self.exp_avg],
+            [self.exp_avg_sq],
+            [],
+            [self.step0],
+            lr=float(group["lr"]),
+            beta1=beta1,
+            beta2=beta2,
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            amsgrad=False,
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )

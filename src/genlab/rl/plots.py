@@ -14,8 +14,14 @@ import numpy as np  # noqa: E402
 from genlab.utils.io import save_figure, write_text_atomic  # noqa: E402
 
 #: per-step metrics drawn next to the returns, when the algorithm logs them
-CURVES = {"eval_return": "greedy evaluation return", "epsilon": "epsilon", "loss": "loss (TD / policy)",
-          "q_mean": "mean Q estimate", "entropy": "policy entropy", "lr": "learning rate"}
+CURVES = {
+    "eval_return": "greedy evaluation return",
+    "epsilon": "epsilon",
+    "loss": "loss (TD / policy)",
+    "q_mean": "mean Q estimate",
+    "entropy": "policy entropy",
+    "lr": "learning rate",
+}
 
 
 def rolling_mean(x, window: int = 100) -> np.ndarray:
@@ -32,7 +38,10 @@ def _save(fig, path: Path) -> Path:
 
 def write_episodes_csv(path: Path, history: dict) -> Path:
     rows = ["episode,env_step,return,length"]
-    rows += [f"{i + 1},{s},{r:g},{n}" for i, (s, r, n) in enumerate(zip(history["env_step"], history["return"], history["length"]))]
+    rows += [
+        f"{i + 1},{s},{r:g},{n}"
+        for i, (s, r, n) in enumerate(zip(history["env_step"], history["return"], history["length"]))
+    ]
     write_text_atomic(path, "\n".join(rows) + "\n")
     return Path(path)
 
@@ -79,10 +88,27 @@ def plot_q_table(path: Path, q: np.ndarray, desc: np.ndarray | None, title: str)
         for c in range(cols):
             letter = desc[r, c].decode() if isinstance(desc[r, c], bytes) else str(desc[r, c])
             if letter in "HG":
-                ax.text(c, r, letter, ha="center", va="center", color="red" if letter == "H" else "gold", fontsize=14, weight="bold")
+                ax.text(
+                    c,
+                    r,
+                    letter,
+                    ha="center",
+                    va="center",
+                    color="red" if letter == "H" else "gold",
+                    fontsize=14,
+                    weight="bold",
+                )
             else:
                 dx, dy = ARROWS[int(greedy[r, c])]
-                ax.arrow(c - 0.3 * dx, r - 0.3 * dy, 0.6 * dx, 0.6 * dy, head_width=0.18, color="white", length_includes_head=True)
+                ax.arrow(
+                    c - 0.3 * dx,
+                    r - 0.3 * dy,
+                    0.6 * dx,
+                    0.6 * dy,
+                    head_width=0.18,
+                    color="white",
+                    length_includes_head=True,
+                )
     ax.set(title=title, xticks=[], yticks=[])
     fig.colorbar(im, ax=ax, label="max_a Q(s, a)")
     return _save(fig, path)

@@ -45,13 +45,40 @@ class QLearningRecipe(RLRecipe):
     Config = QLearningConfig
     obs_kind = "discrete"
     presets = {
-        "quick": {**RL_DEFAULTS, "steps": 150_000, "eval_every": 25_000, "eval_episodes": 200, "ckpt_every": 50_000, "lr_end": 0.01},
-        "full": {**RL_DEFAULTS, "steps": 1_000_000, "map_name": "8x8", "eval_every": 100_000, "eval_episodes": 200, "ckpt_every": 100_000, "lr_end": 0.005},
-        "book": {**RL_DEFAULTS, "steps": 150_000, "eval_every": 25_000, "eval_episodes": 200, "ckpt_every": 50_000, "lr": 0.1, "lr_end": 0.1},
+        "quick": {
+            **RL_DEFAULTS,
+            "steps": 150_000,
+            "eval_every": 25_000,
+            "eval_episodes": 200,
+            "ckpt_every": 50_000,
+            "lr_end": 0.01,
+        },
+        "full": {
+            **RL_DEFAULTS,
+            "steps": 1_000_000,
+            "map_name": "8x8",
+            "eval_every": 100_000,
+            "eval_episodes": 200,
+            "ckpt_every": 100_000,
+            "lr_end": 0.005,
+        },
+        "book": {
+            **RL_DEFAULTS,
+            "steps": 150_000,
+            "eval_every": 25_000,
+            "eval_episodes": 200,
+            "ckpt_every": 50_000,
+            "lr": 0.1,
+            "lr_end": 0.1,
+        },
     }
 
     def env_kwargs(self):
-        return {"map_name": self.cfg.map_name, "is_slippery": self.cfg.slippery} if self.cfg.env.startswith("FrozenLake") else {}
+        return (
+            {"map_name": self.cfg.map_name, "is_slippery": self.cfg.slippery}
+            if self.cfg.env.startswith("FrozenLake")
+            else {}
+        )
 
     def build_agent(self):
         self.nets["q"] = QTable(int(self.obs_space.n), self.n_actions)

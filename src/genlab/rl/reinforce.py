@@ -73,7 +73,14 @@ class ReinforceRecipe(PolicyRecipe):
     presets = {
         "quick": {**RL_DEFAULTS, "steps": 200_000},
         "full": {**RL_DEFAULTS, "steps": 500_000},
-        "book": {**RL_DEFAULTS, "steps": 200_000, "hidden": (128, 128), "baseline": False, "batch_episodes": 1, "grad_clip": 0.0},
+        "book": {
+            **RL_DEFAULTS,
+            "steps": 200_000,
+            "hidden": (128, 128),
+            "baseline": False,
+            "batch_episodes": 1,
+            "grad_clip": 0.0,
+        },
     }
 
     def build_agent(self):

@@ -30,7 +30,9 @@ def flatten(obj, prefix: str, tensors: dict):
     if isinstance(obj, torch.Tensor):
         key = prefix if prefix not in tensors else f"{prefix}#{len(tensors)}"
         t = obj.detach().cpu().contiguous()
-        if t.untyped_storage().nbytes() != t.numel() * t.element_size():  # a view into a larger buffer (safetensors stores no shared memory)
+        if (
+            t.untyped_storage().nbytes() != t.numel() * t.element_size()
+        ):  # a view into a larger buffer (safetensors stores no shared memory)
             t = t.clone()
         tensors[key] = t
         return {"__tensor__": key}
@@ -41,7 +43,11 @@ def flatten(obj, prefix: str, tensors: dict):
             items.append([flatten(k, f"{prefix}.#k{i}", tensors), flatten(v, f"{prefix}.{name}", tensors)])
         return {"__dict__": items}
     if isinstance(obj, (list, tuple)):
-        return {"__list__" if isinstance(obj, list) else "__tuple__": [flatten(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]}
+        return {
+            "__list__" if isinstance(obj, list) else "__tuple__": [
+                flatten(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)
+            ]
+        }
     if isinstance(obj, (int, float, str, bool)) or obj is None:
         return obj
     raise TypeError(f"cannot store {type(obj).__name__} in a checkpoint")
@@ -95,7 +101,9 @@ def load_checkpoint(path_stem: Path) -> tuple[dict, dict]:
     """Load and verify a checkpoint; returns (state, meta). Raises GenlabError if damaged."""
     path_stem = Path(path_stem)
     if path_stem.suffix in PICKLE_SUFFIXES:
-        raise GenlabError(f"{path_stem} is a pickle-based file; genlab loads only safetensors checkpoints (use --trust-pickle to import it)")
+        raise GenlabError(
+            f"{path_stem} is a pickle-based file; genlab loads only safetensors checkpoints (use --trust-pickle to import it)"
+        )
     meta = read_sidecar(path_stem)
     st = path_stem.with_suffix(".safetensors")
     try:
@@ -103,7 +111,9 @@ def load_checkpoint(path_stem: Path) -> tuple[dict, dict]:
     except FileNotFoundError:
         raise GenlabError(f"checkpoint file {st} is missing") from None
     if len(data) != meta.get("bytes") or hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-        raise GenlabError(f"checkpoint {st} is truncated or tampered with (checksum mismatch); use an earlier checkpoint")
+        raise GenlabError(
+            f"checkpoint {st} is truncated or tampered with (checksum mismatch); use an earlier checkpoint"
+        )
     try:
         tensors = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as e:
@@ -118,11 +128,15 @@ def load_checkpoint(path_stem: Path) -> tuple[dict, dict]:
 def load_pickle_weights(path, trust: bool) -> dict:
     """Import a pickle-based state dict, only when the user says they trust it, and only tensors."""
     if not trust:
-        raise GenlabError(f"{path} is a pickle-based file, which can run code when loaded; pass --trust-pickle if you trust its source")
+        raise GenlabError(
+            f"{path} is a pickle-based file, which can run code when loaded; pass --trust-pickle if you trust its source"
+        )
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure of an untrusted file is a user-facing error
-        raise GenlabError(f"cannot load {path} with weights_only=True ({type(e).__name__}); it is not a plain state dict") from None
+        raise GenlabError(
+            f"cannot load {path} with weights_only=True ({type(e).__name__}); it is not a plain state dict"
+        ) from None
     if not isinstance(obj, dict):
         raise GenlabError(f"{path} does not hold a state dict")
     return obj

@@ -36,7 +36,9 @@ FIXED_NOISE_OFFSET = 12345
 
 def build_config(recipe_cls, preset: str = "quick", overrides: dict | None = None):
     if preset not in recipe_cls.presets:
-        raise GenlabError(f"model {recipe_cls.name} has no preset '{preset}'; choose one of: {', '.join(recipe_cls.presets)}")
+        raise GenlabError(
+            f"model {recipe_cls.name} has no preset '{preset}'; choose one of: {', '.join(recipe_cls.presets)}"
+        )
     cfg = apply_overrides(recipe_cls.Config(), recipe_cls.presets[preset], source=f"preset {preset}")
     cfg = apply_overrides(cfg, overrides or {})
     validate_config(cfg)
@@ -154,8 +156,9 @@ def _scalar(v) -> float:
     return float(v.detach().item()) if isinstance(v, torch.Tensor) else float(v)
 
 
-def save_run_checkpoint(recipe, store: RunStore, step: int, cfg, model: str, stem_name: str | None = None,
-                        extra_meta: dict | None = None) -> None:
+def save_run_checkpoint(
+    recipe, store: RunStore, step: int, cfg, model: str, stem_name: str | None = None, extra_meta: dict | None = None
+) -> None:
     """Checkpoint ``recipe`` (and the RNG state) into ``store`` as step ``step`` (or as ``stem_name``,
     e.g. "best"); a step checkpoint also drops the oldest beyond ``cfg.keep_checkpoints``."""
     state = {"recipe": recipe.state(), "rng": rng_state()}
@@ -201,7 +204,9 @@ def train(model: str, preset: str = "quick", overrides: dict | None = None, out=
         if doc["model"] != model:
             raise GenlabError(f"{out} is a '{doc['model']}' run, not '{model}'")
         preset = doc.get("preset", preset)
-        cfg = apply_overrides(apply_overrides(recipe_cls.Config(), doc["config"], source=str(store.config_path)), overrides or {})
+        cfg = apply_overrides(
+            apply_overrides(recipe_cls.Config(), doc["config"], source=str(store.config_path)), overrides or {}
+        )
         validate_config(cfg)
     else:
         cfg = build_config(recipe_cls, preset, overrides)
@@ -250,13 +255,24 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume, status: StatusWrit
     logger = Logger(store, cfg, dist.is_main)
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=cfg.steps, initial=start, desc=f"{model}", disable=not (cfg.progress and dist.is_main), dynamic_ncols=True, leave=True, file=sys.stderr)
+    bar = tqdm(
+        total=cfg.steps,
+        initial=start,
+        desc=f"{model}",
+        disable=not (cfg.progress and dist.is_main),
+        dynamic_ncols=True,
+        leave=True,
+        file=sys.stderr,
+    )
     sums: dict[str, float] = {}
     count, t0, best = 0, time.time(), -math.inf
     cpu0 = time.process_time()
     in_step = step_context(cfg, device)
     if in_step is not contextlib.nullcontext and dist.is_main and cfg.amp == "auto":
-        print(f"genlab: amp=auto: training steps under bfloat16 autocast ({device.type} with native bf16)", file=sys.stderr)
+        print(
+            f"genlab: amp=auto: training steps under bfloat16 autocast ({device.type} with native bf16)",
+            file=sys.stderr,
+        )
     recipe.train_mode(True)
     step = start
     status.set("training", step)
@@ -266,12 +282,17 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume, status: StatusWrit
                 batch = None
                 if batches is not None:
                     idx = batches.indices(step)
-                    batch = (data.x_train[idx].to(device, non_blocking=True), data.y_train[idx].to(device, non_blocking=True))
+                    batch = (
+                        data.x_train[idx].to(device, non_blocking=True),
+                        data.y_train[idx].to(device, non_blocking=True),
+                    )
                 with in_step():
                     logs = recipe.train_step(batch, step)
                 loss = _scalar(logs["loss"])
                 if not math.isfinite(loss):
-                    raise TrainingDiverged(f"loss became {loss} at step {step + 1}; the run stopped and the last good checkpoint in {store.ckpt_dir} is kept (try a lower lr)")
+                    raise TrainingDiverged(
+                        f"loss became {loss} at step {step + 1}; the run stopped and the last good checkpoint in {store.ckpt_dir} is kept (try a lower lr)"
+                    )
                 step += 1
                 status.progress(step)
                 for k, v in logs.items():
@@ -282,7 +303,9 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume, status: StatusWrit
                     means = {k: all_reduce_mean(v / count, dist) for k, v in sums.items()}
                     rec = {"step": step, **means, "elapsed_s": round(time.time() - t0, 3)}
                     logger.log(rec)
-                    bar.set_postfix({k: f"{v:.4g}" for k, v in rec.items() if k not in ("step", "elapsed_s")}, refresh=False)
+                    bar.set_postfix(
+                        {k: f"{v:.4g}" for k, v in rec.items() if k not in ("step", "elapsed_s")}, refresh=False
+                    )
                     sums, count = {}, 0
                 if cfg.eval_every and step % cfg.eval_every == 0:
                     recipe.train_mode(False)
@@ -292,9 +315,13 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume, status: StatusWrit
                         logger.log({"step": step, **ev})
                         if dist.is_main and "score" in ev and ev["score"] > best:
                             best = ev["score"]
-                            save_run_checkpoint(recipe, store, step, cfg, model, stem_name="best", extra_meta={"score": best})
+                            save_run_checkpoint(
+                                recipe, store, step, cfg, model, stem_name="best", extra_meta={"score": best}
+                            )
                 if dist.is_main and cfg.sample_every and step % cfg.sample_every == 0 and recipe.can_sample:
-                    save_sample_grid(recipe, store.samples_dir / f"step_{step:07d}.png", seed=cfg.seed + FIXED_NOISE_OFFSET)
+                    save_sample_grid(
+                        recipe, store.samples_dir / f"step_{step:07d}.png", seed=cfg.seed + FIXED_NOISE_OFFSET
+                    )
                 if step == cfg.steps:
                     recipe.finish_training(step)
                 if dist.is_main and (step % cfg.ckpt_every == 0 or step == cfg.steps):
@@ -303,7 +330,9 @@ def _run(recipe_cls, model, cfg, store, device, dist, resume, status: StatusWrit
                     if dist.is_main:
                         save_run_checkpoint(recipe, store, step, cfg, model)
                     bar.close()
-                    raise GenlabError(f"interrupted at step {step}; checkpoint saved, continue with: genlab train {model} --out {store.path} --resume")
+                    raise GenlabError(
+                        f"interrupted at step {step}; checkpoint saved, continue with: genlab train {model} --out {store.path} --resume"
+                    )
         finally:
             bar.close()
             logger.close()
@@ -342,7 +371,9 @@ def _progress_gif(store: RunStore) -> None:
 
     frames = sorted(store.samples_dir.glob("step_*.png"))
     if len(frames) >= 2:
-        save_gif(store.samples_dir / "progress.gif", [np.asarray(Image.open(f)) for f in frames], duration_ms=300, scale=1)
+        save_gif(
+            store.samples_dir / "progress.gif", [np.asarray(Image.open(f)) for f in frames], duration_ms=300, scale=1
+        )
 
 
 def load_run(path, device: str = "cpu", which: str = "latest"):

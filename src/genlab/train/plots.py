@@ -13,8 +13,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 from genlab.utils.io import save_figure  # noqa: E402
 
 
-def plot_metrics(rows: list[dict], path: Path, title: str = "", keys: list[str] | None = None, smooth: int = 0) -> Path | None:
-    keys = keys or sorted({k for r in rows for k, v in r.items() if k not in ("step", "elapsed_s") and isinstance(v, (int, float))})
+def plot_metrics(
+    rows: list[dict], path: Path, title: str = "", keys: list[str] | None = None, smooth: int = 0
+) -> Path | None:
+    keys = keys or sorted(
+        {k for r in rows for k, v in r.items() if k not in ("step", "elapsed_s") and isinstance(v, (int, float))}
+    )
     if not rows or not keys:
         return None
     cols = min(3, len(keys))

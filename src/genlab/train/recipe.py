@@ -117,8 +117,9 @@ class Recipe:
             m.train(on)
 
 
-def in_chunks(draw: Callable[[int, torch.Tensor | None], torch.Tensor], n: int, chunk: int,
-              labels: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
+def in_chunks(
+    draw: Callable[[int, torch.Tensor | None], torch.Tensor], n: int, chunk: int, labels: torch.Tensor | None = None
+) -> Iterator[torch.Tensor]:
     """``draw(k, labels_of_the_chunk)`` for consecutive chunks of at most ``chunk`` of ``n`` samples.
 
     How every sampler makes many samples with bounded memory: a seeded generator passed into

@@ -1,13 +1,13 @@
 """The run store: one folder per run.
 
-    runs/<name>/config.yaml     model, preset and the resolved config
-    runs/<name>/status.json     stage (training | evaluating | done | failed), step, total steps, time
-    runs/<name>/checkpoints/    step_XXXXXXX.{safetensors,json}, best.{...}
-    runs/<name>/metrics.jsonl   one JSON object per logged step (a torn last line is ignored)
-    runs/<name>/eval.json       held-out metrics at the end of training
-    runs/<name>/samples/        sample grids (PNG) and the progress animation (GIF)
-    runs/<name>/plots/          loss curves and family-specific figures
-    runs/<name>/tb/             TensorBoard events
+runs/<name>/config.yaml     model, preset and the resolved config
+runs/<name>/status.json     stage (training | evaluating | done | failed), step, total steps, time
+runs/<name>/checkpoints/    step_XXXXXXX.{safetensors,json}, best.{...}
+runs/<name>/metrics.jsonl   one JSON object per logged step (a torn last line is ignored)
+runs/<name>/eval.json       held-out metrics at the end of training
+runs/<name>/samples/        sample grids (PNG) and the progress animation (GIF)
+runs/<name>/plots/          loss curves and family-specific figures
+runs/<name>/tb/             TensorBoard events
 """
 
 from __future__ import annotations
@@ -81,7 +81,9 @@ class RunStore:
                 f.write(line)
                 f.flush()
         except OSError as e:
-            raise GenlabError(f"cannot append to {self.metrics_path}: {e.strerror or e} (no space left on device?); earlier checkpoints are intact") from None
+            raise GenlabError(
+                f"cannot append to {self.metrics_path}: {e.strerror or e} (no space left on device?); earlier checkpoints are intact"
+            ) from None
 
     def truncate_metrics(self, after_step: int) -> None:
         """On resume: drop records logged after the checkpoint we resume from."""
@@ -105,8 +107,17 @@ class RunStore:
 
         if stage not in STAGES:
             raise ValueError(f"unknown run stage {stage!r}; one of {STAGES}")
-        write_json_atomic(self.status_path, {"stage": stage, "step": int(step), "total_steps": int(total_steps),
-                                             "updated": time.time(), "pid": os.getpid(), **extra})
+        write_json_atomic(
+            self.status_path,
+            {
+                "stage": stage,
+                "step": int(step),
+                "total_steps": int(total_steps),
+                "updated": time.time(),
+                "pid": os.getpid(),
+                **extra,
+            },
+        )
 
 
 class StatusWriter:

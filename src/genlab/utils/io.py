@@ -41,7 +41,9 @@ def atomic_path(path: str | os.PathLike):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if e.errno == errno.ENOSPC:
-            raise GenlabError(f"no space left on device while writing {path}; free some space (the previous file is intact)") from None
+            raise GenlabError(
+                f"no space left on device while writing {path}; free some space (the previous file is intact)"
+            ) from None
         raise GenlabError(f"cannot write {path}: {e.strerror or e}") from None
     except BaseException:
         with contextlib.suppress(OSError):

@@ -60,10 +60,14 @@ def _fid(**kw) -> dict:
 
 #: the zoo: every model family a studio page uses
 BUILD_SPEC: dict[str, ZooSpec] = {
-    "ae": ZooSpec("ae", {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05},
-                  headline=("recon_mse", "fid")),
-    "dae": ZooSpec("dae", {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05},
-                   headline=("recon_mse", "noisy_recon_psnr")),
+    "ae": ZooSpec(
+        "ae", {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05}, headline=("recon_mse", "fid")
+    ),
+    "dae": ZooSpec(
+        "dae",
+        {"kind": "reconstruction", "metric": "recon_mse", "abs": 1e-4, "rel": 0.05},
+        headline=("recon_mse", "noisy_recon_psnr"),
+    ),
     "vae": ZooSpec("vae", _fid(), aliases={"model": "ema"}, headline=("fid", "elbo")),
     "beta-vae": ZooSpec("beta-vae", _fid(), headline=("fid", "active_dims")),
     "dcgan": ZooSpec("dcgan", _fid(), aliases={"g": "g_ema"}, headline=("fid", "coverage")),
@@ -71,15 +75,23 @@ BUILD_SPEC: dict[str, ZooSpec] = {
     "stylegan": ZooSpec("stylegan", _fid(), aliases={"g": "g_ema"}, headline=("fid", "coverage")),
     "ddpm": ZooSpec("ddpm", _fid(), aliases={"model": "ema"}, headline=("fid", "precision")),
     # a tiny net whose greedy actions may hinge on the last bits: stored as trained
-    "dqn": ZooSpec("dqn", {"kind": "episodes", "n": 20, "abs": 25.0, "rel": 0.1}, half=False,
-                   headline=("mean_return", "solved")),
-    "protonet": ZooSpec("protonet", {"kind": "fewshot", "ways": 5, "shots": 1, "episodes": 200, "abs": 1.5, "rel": 0.0},
-                        headline=("accuracy_5way_1shot", "accuracy_20way_1shot")),
-    "clip": ZooSpec("clip", {"kind": "zeroshot", "abs": 0.01, "rel": 0.0},
-                    headline=("zero_shot_acc_words", "recall@1")),
-    "text2image": ZooSpec("text2image", {"kind": "samples", "metric": "label_acc", "labels": True, "n": 200, "seed": 0,
-                                         "abs": 0.02, "rel": 0.0},
-                          aliases={"unet": "unet_ema"}, headline=("match", "fid_refined")),
+    "dqn": ZooSpec(
+        "dqn", {"kind": "episodes", "n": 20, "abs": 25.0, "rel": 0.1}, half=False, headline=("mean_return", "solved")
+    ),
+    "protonet": ZooSpec(
+        "protonet",
+        {"kind": "fewshot", "ways": 5, "shots": 1, "episodes": 200, "abs": 1.5, "rel": 0.0},
+        headline=("accuracy_5way_1shot", "accuracy_20way_1shot"),
+    ),
+    "clip": ZooSpec(
+        "clip", {"kind": "zeroshot", "abs": 0.01, "rel": 0.0}, headline=("zero_shot_acc_words", "recall@1")
+    ),
+    "text2image": ZooSpec(
+        "text2image",
+        {"kind": "samples", "metric": "label_acc", "labels": True, "n": 200, "seed": 0, "abs": 0.02, "rel": 0.0},
+        aliases={"unet": "unet_ema"},
+        headline=("match", "fid_refined"),
+    ),
 }
 
 
@@ -132,8 +144,13 @@ def machine_kind() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "capability": cpu_capability(), "threads": torch.get_num_threads(), "torch": torch.__version__,
-            "python": platform.python_version()}
+    return {
+        "cpu": cpu,
+        "capability": cpu_capability(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
 
 
 # ----------------------------------------------------------------------------- build
@@ -153,8 +170,13 @@ def _write_weights(folder: Path, name: str, spec: ZooSpec, run: Path, state: dic
     st = stem.with_suffix(".safetensors")
     from genlab.zoo.manifest import file_sha256
 
-    return {"file": st.name, "sha256": file_sha256(st), "bytes": st.stat().st_size,
-            "sidecar_sha256": file_sha256(stem.with_suffix(".json")), **how}
+    return {
+        "file": st.name,
+        "sha256": file_sha256(st),
+        "bytes": st.stat().st_size,
+        "sidecar_sha256": file_sha256(stem.with_suffix(".json")),
+        **how,
+    }
 
 
 def _zoo_bytes(manifest: dict, root: Path, skip: str) -> int:
@@ -164,8 +186,10 @@ def _zoo_bytes(manifest: dict, root: Path, skip: str) -> int:
 
 def _check_budget(name: str, total: int, qualifier: str = "") -> None:
     if total > MAX_TOTAL_BYTES:
-        raise GenlabError(f"zoo model '{name}' would bring the zoo's weights to {qualifier}{total / 1e6:.1f} MB, over its "
-                          f"{MAX_TOTAL_BYTES / 1e6:.0f} MB budget; use a smaller preset, store it in float16 (half=True), or drop another model")
+        raise GenlabError(
+            f"zoo model '{name}' would bring the zoo's weights to {qualifier}{total / 1e6:.1f} MB, over its "
+            f"{MAX_TOTAL_BYTES / 1e6:.0f} MB budget; use a smaller preset, store it in float16 (half=True), or drop another model"
+        )
 
 
 def _train_and_store(name: str, spec: ZooSpec, overrides: dict, staging: Path, log):
@@ -182,24 +206,30 @@ def _train_and_store(name: str, spec: ZooSpec, overrides: dict, staging: Path, l
         reference = measure(load_run(run)[0], spec.check)
         tol = tolerance(spec.check, reference)
         log(f"[{name}] {describe(spec.check)}: {reference:.6g} (float32 run; tolerance {tol:.3g})")
-        for half in ((True, False) if spec.half else (False,)):
+        for half in (True, False) if spec.half else (False,):
             facts = _write_weights(staging, name, spec, run, state["recipe"], meta, half)
             value = measure(load_run(staging)[0], spec.check)
             if within(value, reference, tol / 2):
                 return facts, value, reference, tol, ev, meta
             if half:
                 log(f"[{name}] float16 moves the check to {value:.6g} (more than half the tolerance); storing float32")
-    raise GenlabError(f"zoo model '{name}': the inference-only weights measure {value:.6g}, the trained run {reference:.6g} "
-                      f"(tolerance {tol:.3g}); fix its aliases in BUILD_SPEC")
+    raise GenlabError(
+        f"zoo model '{name}': the inference-only weights measure {value:.6g}, the trained run {reference:.6g} "
+        f"(tolerance {tol:.3g}); fix its aliases in BUILD_SPEC"
+    )
 
 
-def build_one(name: str, spec: ZooSpec, root: Path, steps: int | None = None, log: Callable[[str], None] = print) -> dict:
+def build_one(
+    name: str, spec: ZooSpec, root: Path, steps: int | None = None, log: Callable[[str], None] = print
+) -> dict:
     """Train, strip, verify and install zoo model ``name`` into the zoo at ``root``; returns its manifest entry."""
     overrides = {**spec.overrides, "seed": spec.seed, "progress": "false", "tensorboard": "false"}
     if steps is not None:
         overrides["steps"] = steps
     command = spec.command(steps)
-    _check_budget(name, _zoo_bytes(load_manifest(root), root, skip=name) + estimated_bytes(spec), "at least ")  # before training
+    _check_budget(
+        name, _zoo_bytes(load_manifest(root), root, skip=name) + estimated_bytes(spec), "at least "
+    )  # before training
     log(f"[{name}] {command}")
     wd = weights_dir(root)
     wd.mkdir(parents=True, exist_ok=True)
@@ -211,16 +241,33 @@ def build_one(name: str, spec: ZooSpec, root: Path, steps: int | None = None, lo
         shutil.rmtree(staging, ignore_errors=True)
         raise
     commit, clean = git_commit()
-    metrics = {k: v for k, v in ev.items() if isinstance(v, (int, float, bool)) and k not in ("train_cpu_s", "eval_cpu_s")}
+    metrics = {
+        k: v for k, v in ev.items() if isinstance(v, (int, float, bool)) and k not in ("train_cpu_s", "eval_cpu_s")
+    }
     entry = {
-        "name": name, "model": spec.model, "preset": spec.preset, "preset_note": spec.preset_note, "seed": spec.seed,
-        "steps": int(meta["step"]), "overrides": dict(spec.overrides), "command": command,
-        "commit": commit, "tree_clean": clean, "machine": machine_kind(),
-        "train_cpu_s": ev.get("train_cpu_s"), "eval_cpu_s": ev.get("eval_cpu_s"),
-        "metrics": metrics, "headline": [k for k in spec.headline if k in metrics],
+        "name": name,
+        "model": spec.model,
+        "preset": spec.preset,
+        "preset_note": spec.preset_note,
+        "seed": spec.seed,
+        "steps": int(meta["step"]),
+        "overrides": dict(spec.overrides),
+        "command": command,
+        "commit": commit,
+        "tree_clean": clean,
+        "machine": machine_kind(),
+        "train_cpu_s": ev.get("train_cpu_s"),
+        "eval_cpu_s": ev.get("eval_cpu_s"),
+        "metrics": metrics,
+        "headline": [k for k in spec.headline if k in metrics],
         **facts,
-        "check": {**{k: v for k, v in spec.check.items() if k not in ("abs", "rel")}, "what": describe(spec.check),
-                  "value": value, "value_float32_run": reference, "tolerance": tol},
+        "check": {
+            **{k: v for k, v in spec.check.items() if k not in ("abs", "rel")},
+            "what": describe(spec.check),
+            "value": value,
+            "value_float32_run": reference,
+            "tolerance": tol,
+        },
     }
     final, old = wd / name, wd / f".{name}.old"
     shutil.rmtree(old, ignore_errors=True)
@@ -231,12 +278,19 @@ def build_one(name: str, spec: ZooSpec, root: Path, steps: int | None = None, lo
     manifest = load_manifest(root)
     manifest["models"][name] = entry
     save_manifest(manifest, root)
-    log(f"[{name}] stored {facts['file']} ({facts['bytes'] / 1e6:.2f} MB, {facts['dtype']}); {describe(spec.check)} {value:.6g}")
+    log(
+        f"[{name}] stored {facts['file']} ({facts['bytes'] / 1e6:.2f} MB, {facts['dtype']}); {describe(spec.check)} {value:.6g}"
+    )
     return entry
 
 
-def build(names=None, root=None, steps: int | None = None, specs: dict[str, ZooSpec] | None = None,
-          log: Callable[[str], None] = print) -> list[dict]:
+def build(
+    names=None,
+    root=None,
+    steps: int | None = None,
+    specs: dict[str, ZooSpec] | None = None,
+    log: Callable[[str], None] = print,
+) -> list[dict]:
     """Build the zoo models ``names`` (default: all of ``specs``, default :data:`BUILD_SPEC`) into the zoo at ``root``."""
     specs = BUILD_SPEC if specs is None else specs
     names = list(names or specs)
@@ -261,8 +315,14 @@ def check_one(name: str, root=None) -> dict:
     c = e["check"]
     recipe, _, _ = load_run(verify(name, root))
     value = measure(recipe, c)
-    return {"name": name, "ok": within(value, c["value"], c["tolerance"]), "value": value, "reference": c["value"],
-            "tolerance": c["tolerance"], "what": c.get("what", describe(c))}
+    return {
+        "name": name,
+        "ok": within(value, c["value"], c["tolerance"]),
+        "value": value,
+        "reference": c["value"],
+        "tolerance": c["tolerance"],
+        "what": c.get("what", describe(c)),
+    }
 
 
 def check(names=None, root=None, log: Callable[[str], None] = print) -> list[dict]:
@@ -278,6 +338,8 @@ def check(names=None, root=None, log: Callable[[str], None] = print) -> list[dic
         if "error" in r:
             log(f"FAIL {n}: {r['error']}")
         else:
-            log(f"{'ok  ' if r['ok'] else 'FAIL'} {n}: {r['what']} {r['value']:.6g} (manifest {r['reference']:.6g} +- {r['tolerance']:.3g})")
+            log(
+                f"{'ok  ' if r['ok'] else 'FAIL'} {n}: {r['what']} {r['value']:.6g} (manifest {r['reference']:.6g} +- {r['tolerance']:.3g})"
+            )
     sys.stdout.flush()
     return results

@@ -54,7 +54,9 @@ def measure(recipe, check: dict) -> float:
         return float(recipe.evaluate_options(episodes=int(check["n"]))["mean_return"])
     if kind == "fewshot":
         kw = {"seed": int(check["seed"])} if "seed" in check else {}
-        return float(recipe.evaluate_episodes(int(check["ways"]), int(check["shots"]), int(check["episodes"]), **kw)["accuracy"])
+        return float(
+            recipe.evaluate_episodes(int(check["ways"]), int(check["shots"]), int(check["episodes"]), **kw)["accuracy"]
+        )
     data = recipe.load_data()
     x, y = data.x_test.to(recipe.device), data.y_test.to(recipe.device)
     with torch.no_grad():

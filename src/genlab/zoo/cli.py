@@ -42,7 +42,9 @@ def cmd_list(a):
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
     total = sum(e["bytes"] for e in models.values())
-    print(f"{len(models)} models, {total / 1e6:.2f} MB in {zoo_dir()}; use one as pretrained:NAME wherever a run folder goes")
+    print(
+        f"{len(models)} models, {total / 1e6:.2f} MB in {zoo_dir()}; use one as pretrained:NAME wherever a run folder goes"
+    )
 
 
 def cmd_show(a):
@@ -59,10 +61,12 @@ def cmd_show(a):
         f"  command:     {e['command']}",
         f"  preset note: {e.get('preset_note', '')}",
         f"  seed:        {e['seed']}   steps: {e.get('steps')}",
-        f"  commit:      {e['commit']}" + ("" if e.get("tree_clean") in (True, None) else " (with uncommitted changes in src/)"),
+        f"  commit:      {e['commit']}"
+        + ("" if e.get("tree_clean") in (True, None) else " (with uncommitted changes in src/)"),
         f"  machine:     {m.get('cpu', '?')} ({m.get('capability', '?')}, {m.get('threads', '?')} threads, torch {m.get('torch', '?')})",
         f"  train CPU:   {_fmt(e.get('train_cpu_s'))} s   eval CPU: {_fmt(e.get('eval_cpu_s'))} s",
-        f"  weights:     {e['file']}  {e['bytes']:,} bytes, {e['dtype']}" + (f", aliases {e['aliases']}" if e.get("aliases") else ""),
+        f"  weights:     {e['file']}  {e['bytes']:,} bytes, {e['dtype']}"
+        + (f", aliases {e['aliases']}" if e.get("aliases") else ""),
         f"  sha256:      {e['sha256']}",
         f"  check:       {c.get('what', c['kind'])} = {_fmt(c['value'])} +- {_fmt(c['tolerance'])} (float32 run: {_fmt(c.get('value_float32_run'))})",
         "  held-out metrics:",
@@ -93,9 +97,12 @@ def cmd_check(a):
 
 
 def register(sub) -> None:
-    p = sub.add_parser("pretrained", help="the model zoo: list, show, build, check",
-                       description="genlab's own trained models, shipped with the package; use one as pretrained:NAME wherever a run folder goes "
-                                   "(genlab sample pretrained:ddpm ...). GENLAB_ZOO points at another zoo folder.")
+    p = sub.add_parser(
+        "pretrained",
+        help="the model zoo: list, show, build, check",
+        description="genlab's own trained models, shipped with the package; use one as pretrained:NAME wherever a run folder goes "
+        "(genlab sample pretrained:ddpm ...). GENLAB_ZOO points at another zoo folder.",
+    )
     ps = p.add_subparsers(dest="pretrained_command", metavar="ACTION", parser_class=Parser)
     ps.required = True
     pl = ps.add_parser("list", help="the zoo's models: model, preset, headline metrics, size")
@@ -105,13 +112,20 @@ def register(sub) -> None:
     sh.add_argument("name", metavar="NAME")
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(func=cmd_show)
-    b = ps.add_parser("build", help="retrain zoo models from scratch and store their inference weights",
-                      description="Train each model with the exact command of genlab.zoo.build.BUILD_SPEC, evaluate it, store its "
-                                  "inference-only weights (float16 where the check does not move) and its manifest entry. "
-                                  "Refuses to take the zoo over its 30 MB budget.")
+    b = ps.add_parser(
+        "build",
+        help="retrain zoo models from scratch and store their inference weights",
+        description="Train each model with the exact command of genlab.zoo.build.BUILD_SPEC, evaluate it, store its "
+        "inference-only weights (float16 where the check does not move) and its manifest entry. "
+        "Refuses to take the zoo over its 30 MB budget.",
+    )
     b.add_argument("names", metavar="NAME", nargs="*", help="models to build (default: all)")
     b.add_argument("--out-dir", dest="out_dir", help="zoo folder to write (default: the zoo in use)")
-    b.add_argument("--steps", type=positive_int, help="override every model's training steps (a smoke test; the manifest records it)")
+    b.add_argument(
+        "--steps",
+        type=positive_int,
+        help="override every model's training steps (a smoke test; the manifest records it)",
+    )
     b.set_defaults(func=cmd_build)
     c = ps.add_parser("check", help="verify each model's sha256 and re-measure its cheap metric against the manifest")
     c.add_argument("names", metavar="NAME", nargs="*", help="models to check (default: all)")

@@ -53,9 +53,13 @@ def load_manifest(root=None) -> dict:
     except FileNotFoundError:
         return empty_manifest()
     except (OSError, ValueError) as e:
-        raise GenlabError(f"the zoo manifest {path} is unreadable ({type(e).__name__}); reinstall genlab or rebuild it with 'genlab pretrained build'") from None
+        raise GenlabError(
+            f"the zoo manifest {path} is unreadable ({type(e).__name__}); reinstall genlab or rebuild it with 'genlab pretrained build'"
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("models"), dict):
-        raise GenlabError(f"{path} is not a genlab zoo manifest ({FORMAT}); reinstall genlab or rebuild it with 'genlab pretrained build'")
+        raise GenlabError(
+            f"{path} is not a genlab zoo manifest ({FORMAT}); reinstall genlab or rebuild it with 'genlab pretrained build'"
+        )
     return doc
 
 
@@ -70,8 +74,10 @@ def entry(name: str, root=None) -> dict:
     models = load_manifest(root)["models"]
     if name not in models:
         have = ", ".join(sorted(models)) or "none yet"
-        raise GenlabError(f"no pretrained model '{name}' in the zoo {zoo_dir() if root is None else root} (it has: {have}); "
-                          f"build it with 'genlab pretrained build {name}' or see 'genlab pretrained list'")
+        raise GenlabError(
+            f"no pretrained model '{name}' in the zoo {zoo_dir() if root is None else root} (it has: {have}); "
+            f"build it with 'genlab pretrained build {name}' or see 'genlab pretrained list'"
+        )
     return models[name]
 
 
@@ -106,14 +112,20 @@ def verify(name: str, root=None) -> Path:
     except FileNotFoundError:
         raise GenlabError(f"the weights of pretrained model '{name}' are missing ({weights}); {how}") from None
     if st.st_size != e["bytes"] or not _verified(str(weights), st.st_size, st.st_mtime_ns, e["sha256"]):
-        raise GenlabError(f"the weights of pretrained model '{name}' are damaged ({weights}: sha256 does not match the manifest); {how}")
+        raise GenlabError(
+            f"the weights of pretrained model '{name}' are damaged ({weights}: sha256 does not match the manifest); {how}"
+        )
     sidecar = weights.with_suffix(".json")
     try:
         sst = sidecar.stat()
     except FileNotFoundError:
-        raise GenlabError(f"the checkpoint sidecar of pretrained model '{name}' is missing ({sidecar}); {how}") from None
+        raise GenlabError(
+            f"the checkpoint sidecar of pretrained model '{name}' is missing ({sidecar}); {how}"
+        ) from None
     if "sidecar_sha256" in e and not _verified(str(sidecar), sst.st_size, sst.st_mtime_ns, e["sidecar_sha256"]):
-        raise GenlabError(f"the checkpoint sidecar of pretrained model '{name}' is damaged ({sidecar}: sha256 does not match the manifest); {how}")
+        raise GenlabError(
+            f"the checkpoint sidecar of pretrained model '{name}' is damaged ({sidecar}: sha256 does not match the manifest); {how}"
+        )
     if not (run / "config.yaml").is_file():
         raise GenlabError(f"pretrained model '{name}' has no config.yaml in {run}; {how}")
     return run
@@ -127,7 +139,7 @@ def resolve(spec) -> Path:
     """``pretrained:NAME`` -> the verified zoo run folder of NAME; any other path is returned as it is."""
     if not is_spec(spec):
         return Path(spec)
-    name = os.fspath(spec)[len(PREFIX):].strip()
+    name = os.fspath(spec)[len(PREFIX) :].strip()
     if not name:
         raise GenlabError("say which pretrained model: pretrained:NAME (see 'genlab pretrained list')")
     return verify(name)
@@ -143,11 +155,13 @@ def refuse_write(path, what: str = "write into it") -> None:
     if not is_pretrained(path):
         return
     if is_spec(path):
-        name = os.fspath(path)[len(PREFIX):]
+        name = os.fspath(path)[len(PREFIX) :]
     else:
         try:
             name = json.loads((Path(path) / MARKER).read_text(encoding="utf-8")).get("name", Path(path).name)
         except (OSError, ValueError, AttributeError):
             name = Path(path).name
-    raise GenlabError(f"{os.fspath(path)} is the pretrained model '{name}', which is read-only: genlab cannot {what}. "
-                      f"Train your own with 'genlab train MODEL --out runs/my-run', or rebuild the zoo with 'genlab pretrained build {name}'")
+    raise GenlabError(
+        f"{os.fspath(path)} is the pretrained model '{name}', which is read-only: genlab cannot {what}. "
+        f"Train your own with 'genlab train MODEL --out runs/my-run', or rebuild the zoo with 'genlab pretrained build {name}'"
+    )

@@ -41,8 +41,10 @@ def strip(recipe_state: dict, aliases: dict[str, str] | None = None, half: bool 
 
 def inflate(recipe_state: dict, meta: dict) -> dict:
     """The state ``Recipe.load_state(..., with_optimizers=False)`` takes, from a stripped one."""
-    nets = {k: {p: (t.float() if t.dtype == torch.float16 else t) for p, t in sd.items()}
-            for k, sd in recipe_state["nets"].items()}
+    nets = {
+        k: {p: (t.float() if t.dtype == torch.float16 else t) for p, t in sd.items()}
+        for k, sd in recipe_state["nets"].items()
+    }
     for net, source in (meta.get("aliases") or {}).items():
         nets[net] = nets[source]
     return {**recipe_state, "nets": nets}

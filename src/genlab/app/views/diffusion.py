@@ -23,23 +23,33 @@ with ui.friendly(t("dif.what_noise")), torch.no_grad():
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
     xt = recipe.schedule.q_sample(x0 * 2 - 1, torch.tensor([step]), noise)
     st.image(ui.picture(torch.cat([x0, ((xt + 1) / 2).clamp(0, 1)]), scale=6), caption=f"x_0 · x_{step}")
-    st.image(ui.picture(forward_process(recipe.schedule, x0, frames=11), nrow=12, scale=3),
-             caption=t("dif.cap_forward", last=T - 1))
+    st.image(
+        ui.picture(forward_process(recipe.schedule, x0, frames=11), nrow=12, scale=3),
+        caption=t("dif.cap_forward", last=T - 1),
+    )
 
 st.subheader(t("dif.reverse"))
 c1, c2, c3, c4 = st.columns(4)
 labels = [None] + list(range(recipe.cfg.num_classes)) if recipe.cfg.conditional else [None]
-label = c1.selectbox(t("dif.digit"), labels, key="dif-label", format_func=lambda v: t("dif.any") if v is None else str(v))
-sampler = c2.selectbox(t("dif.sampler"), SAMPLERS, key="dif-sampler", help=t("dif.sampler_help"),
-                       index=SAMPLERS.index(recipe.cfg.sampler) if recipe.cfg.sampler in SAMPLERS else 0)
+label = c1.selectbox(
+    t("dif.digit"), labels, key="dif-label", format_func=lambda v: t("dif.any") if v is None else str(v)
+)
+sampler = c2.selectbox(
+    t("dif.sampler"),
+    SAMPLERS,
+    key="dif-sampler",
+    help=t("dif.sampler_help"),
+    index=SAMPLERS.index(recipe.cfg.sampler) if recipe.cfg.sampler in SAMPLERS else 0,
+)
 default_steps = recipe.cfg.sample_steps if sampler == recipe.cfg.sampler else DEFAULT_STEPS.get(sampler, T)
 steps = c3.slider(t("dif.steps"), 2, T, default_steps, key=f"dif-steps-{sampler}")
 seed = c4.number_input(t("common.seed"), 0, 2**31 - 1, 0, key="dif-seed")
 if st.button(t("dif.go"), type="primary", key="dif-go"):
     with ui.friendly(t("dif.what_sample")), st.spinner(t("dif.spinner")):
         traj = []
-        recipe.sample(1, torch.Generator().manual_seed(int(seed)), label=label,
-                      steps=steps, sampler=sampler, trajectory=traj)
+        recipe.sample(
+            1, torch.Generator().manual_seed(int(seed)), label=label, steps=steps, sampler=sampler, trajectory=traj
+        )
         st.session_state["dif-traj"] = [((x.cpu() + 1) / 2).clamp(0, 1) for x in traj]
 traj = st.session_state.get("dif-traj")
 if traj:

@@ -40,8 +40,10 @@ with tab_omni:
         cols = st.columns(min(10, len(qy)))
         for i in range(len(qy)):
             mark = t("fs.right") if pred[i] == qy[i] else t("fs.wrong", y=int(qy[i]))
-            cols[i % len(cols)].image(ui.picture(qx[i : i + 1], scale=3),
-                                      caption=t("fs.cap_answer", p=int(pred[i]), mark=mark, prob=float(probs[i].max())))
+            cols[i % len(cols)].image(
+                ui.picture(qx[i : i + 1], scale=3),
+                caption=t("fs.cap_answer", p=int(pred[i]), mark=mark, prob=float(probs[i].max())),
+            )
 
 with tab_own:
     st.caption(t("fs.own_help"))
@@ -51,16 +53,26 @@ with tab_own:
     cols = st.columns(n_classes)
     for c in range(n_classes):
         names.append(cols[c].text_input(t("fs.class_name"), t("fs.class_default", i=c + 1), key=f"fs-own-name-{c}"))
-        uploads.append(cols[c].file_uploader(t("fs.examples"), type=ui.IMAGE_TYPES, accept_multiple_files=True, key=f"fs-own-up-{c}"))
+        uploads.append(
+            cols[c].file_uploader(
+                t("fs.examples"), type=ui.IMAGE_TYPES, accept_multiple_files=True, key=f"fs-own-up-{c}"
+            )
+        )
     queries = st.file_uploader(t("fs.queries"), type=ui.IMAGE_TYPES, accept_multiple_files=True, key="fs-own-q")
     if st.button(t("common.classify"), type="primary", key="fs-own-go"):
         with ui.friendly(t("common.classifying")):
+
             def decode(files, what):
                 if not files:
                     raise GenlabError(t("err.upload_min", what=what))
                 if len(files) > MAX_FILES:
                     raise GenlabError(t("err.upload_max", n=MAX_FILES, what=what))
-                return torch.stack([torch.from_numpy(read_image_upload(f.getvalue(), f.name, ui.settings(), channels, size)) for f in files])
+                return torch.stack(
+                    [
+                        torch.from_numpy(read_image_upload(f.getvalue(), f.name, ui.settings(), channels, size))
+                        for f in files
+                    ]
+                )
 
             sx = [decode(files, t("fs.class_what", name=name)) for name, files in zip(names, uploads)]
             sy = torch.cat([torch.full((len(x),), c) for c, x in enumerate(sx)])
@@ -68,5 +80,7 @@ with tab_own:
             probs = model.predict(torch.cat(sx), sy, qx, n_classes)
             qcols = st.columns(min(8, len(qx)))
             for i in range(len(qx)):
-                qcols[i % len(qcols)].image(ui.picture(qx[i : i + 1], scale=3),
-                                            caption=t("fs.cap_own", name=names[int(probs[i].argmax())], prob=float(probs[i].max())))
+                qcols[i % len(qcols)].image(
+                    ui.picture(qx[i : i + 1], scale=3),
+                    caption=t("fs.cap_own", name=names[int(probs[i].argmax())], prob=float(probs[i].max())),
+                )

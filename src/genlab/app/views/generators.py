@@ -50,8 +50,13 @@ if results:
 rows = []
 for model, run in runs.items():
     ev = ui.runs_eval(run)
-    rows.append({t("gen.col_model"): model, t("gen.col_run"): run.name,
-                 **{k: ev[k] for k in QUALITY if isinstance(ev.get(k), (int, float))}})
+    rows.append(
+        {
+            t("gen.col_model"): model,
+            t("gen.col_run"): run.name,
+            **{k: ev[k] for k in QUALITY if isinstance(ev.get(k), (int, float))},
+        }
+    )
 st.subheader(t("gen.quality"))
 st.caption(t("gen.quality_help"))
 st.dataframe(pd.DataFrame(rows).set_index(t("gen.col_model")), width="stretch")

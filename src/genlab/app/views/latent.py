@@ -31,12 +31,20 @@ with tab_interp:
                 xa = ui.digit_picker("lat-a", t("lat.start"))
             with b:
                 xb = ui.digit_picker("lat-b", t("lat.end"), digit=7)
-            method = st.radio(t("lat.path"), ["linear", "slerp"], horizontal=True, key="lat-method",
-                              format_func=lambda v: t(f"lat.path_{v}"), help=t("lat.path_help"))
+            method = st.radio(
+                t("lat.path"),
+                ["linear", "slerp"],
+                horizontal=True,
+                key="lat-method",
+                format_func=lambda v: t(f"lat.path_{v}"),
+                help=t("lat.path_help"),
+            )
             pos = st.slider(t("lat.t"), 0.0, 1.0, 0.5, 0.05, key="lat-t")
             z = vae.encode(torch.cat([xa, xb]))
             path = vae.decode(interpolate_codes(z[:1], z[1:], 21, method))
-            st.image(ui.picture(torch.cat([xa, path[round(pos * 20)][None], xb]), scale=6), caption=t("lat.cap_t", t=pos))
+            st.image(
+                ui.picture(torch.cat([xa, path[round(pos * 20)][None], xb]), scale=6), caption=t("lat.cap_t", t=pos)
+            )
             st.image(ui.picture(path[::2], nrow=11, scale=3), caption=t("lat.cap_path"))
 
 with tab_trav:
@@ -62,5 +70,6 @@ with tab_dae:
             seed = st.number_input(t("lat.noise_seed"), 0, 10_000, 0, key="lat-noise-seed")
             x = ui.heldout()[0][:8]
             noisy = add_noise(x, noise, torch.Generator().manual_seed(int(seed)))
-            st.image(ui.picture(torch.cat([noisy, dae.reconstruct(noisy), x]), nrow=8, scale=4),
-                     caption=t("lat.cap_dae"))
+            st.image(
+                ui.picture(torch.cat([noisy, dae.reconstruct(noisy), x]), nrow=8, scale=4), caption=t("lat.cap_dae")
+            )

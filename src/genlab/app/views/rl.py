@@ -17,8 +17,10 @@ if run is None:
     st.stop()
 agent = ui.load(run)
 ev = ui.runs_eval(run)
-st.caption(t("rl.caption", name=agent.name, env=agent.cfg.env)
-           + (t("rl.mean_return", r=ev["mean_return"]) if isinstance(ev.get("mean_return"), (int, float)) else ""))
+st.caption(
+    t("rl.caption", name=agent.name, env=agent.cfg.env)
+    + (t("rl.mean_return", r=ev["mean_return"]) if isinstance(ev.get("mean_return"), (int, float)) else "")
+)
 
 c1, c2 = st.columns(2)
 seed = c1.number_input(t("common.episode_seed"), 0, 10_000, 0, key="rl-seed")
@@ -36,8 +38,10 @@ if episode:
 st.subheader(t("rl.curve"))
 h = agent.history
 if h["return"]:
-    df = pd.DataFrame({t("rl.col_return"): h["return"], t("rl.col_mean"): rolling_mean(h["return"], 100)},
-                      index=pd.RangeIndex(1, len(h["return"]) + 1, name=t("rl.col_episode")))
+    df = pd.DataFrame(
+        {t("rl.col_return"): h["return"], t("rl.col_mean"): rolling_mean(h["return"], 100)},
+        index=pd.RangeIndex(1, len(h["return"]) + 1, name=t("rl.col_episode")),
+    )
     st.line_chart(df)
 else:
     st.info(t("rl.no_episodes"))

@@ -28,9 +28,15 @@ rows = []
 for run, model in found:
     p = progress(run)
     ev = numbers(ui.runs_eval(run))
-    rows.append({t("runs.col_run"): run.name, t("runs.col_model"): model, t("runs.col_step"): f"{p['step']:,} / {p['steps']:,}",
-                 t("runs.col_status"): t("runs.finished") if is_finished(run) else t("runs.unfinished"),
-                 t("runs.col_metrics"): ", ".join(f"{k} {v:.3g}" for k, v in list(ev.items())[:4])})
+    rows.append(
+        {
+            t("runs.col_run"): run.name,
+            t("runs.col_model"): model,
+            t("runs.col_step"): f"{p['step']:,} / {p['steps']:,}",
+            t("runs.col_status"): t("runs.finished") if is_finished(run) else t("runs.unfinished"),
+            t("runs.col_metrics"): ", ".join(f"{k} {v:.3g}" for k, v in list(ev.items())[:4]),
+        }
+    )
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 by_name = {run.name: run for run, _ in found}
@@ -39,7 +45,11 @@ tab_one, tab_two = st.tabs([t("runs.tab_one"), t("runs.tab_two")])
 
 def curves(run) -> pd.DataFrame:
     rows = [r for r in RunStore(run).read_metrics() if "step" in r]
-    return pd.DataFrame(rows).drop_duplicates("step", keep="last").set_index("step").select_dtypes("number") if rows else pd.DataFrame()
+    return (
+        pd.DataFrame(rows).drop_duplicates("step", keep="last").set_index("step").select_dtypes("number")
+        if rows
+        else pd.DataFrame()
+    )
 
 
 with tab_one:
@@ -57,10 +67,17 @@ with tab_one:
             chosen = st.multiselect(t("runs.curves"), cols, default=cols[:1], key="runs-curves")
             if chosen:
                 st.line_chart(df[chosen])
-        pictures = [p for d in ("samples", "plots") for p in sorted((run / d).glob("*")) if p.suffix in (".png", ".gif")]
+        pictures = [
+            p for d in ("samples", "plots") for p in sorted((run / d).glob("*")) if p.suffix in (".png", ".gif")
+        ]
         if pictures:
-            pic = st.selectbox(t("runs.picture"), pictures, format_func=lambda p: f"{p.parent.name}/{p.name}", key=f"runs-pic-{name}",
-                               index=next((i for i, p in enumerate(pictures) if p.name == "final.png"), 0))
+            pic = st.selectbox(
+                t("runs.picture"),
+                pictures,
+                format_func=lambda p: f"{p.parent.name}/{p.name}",
+                key=f"runs-pic-{name}",
+                index=next((i for i, p in enumerate(pictures) if p.name == "final.png"), 0),
+            )
             st.image(read_file_inside(pic, s, PICTURE_LIMIT), caption=pic.name)
         with st.expander("config.yaml"):
             st.json(doc["config"], expanded=False)
@@ -73,7 +90,9 @@ with tab_two:
         ea, eb = numbers(ui.runs_eval(by_name[a])), numbers(ui.runs_eval(by_name[b]))
         keys = [k for k in ea if k in eb]
         if keys:
-            st.dataframe(pd.DataFrame({a: [ea[k] for k in keys], b: [eb[k] for k in keys]}, index=keys), width="stretch")
+            st.dataframe(
+                pd.DataFrame({a: [ea[k] for k in keys], b: [eb[k] for k in keys]}, index=keys), width="stretch"
+            )
         else:
             st.info(t("runs.no_shared"))
         da, db = curves(by_name[a]), curves(by_name[b])

@@ -57,12 +57,21 @@ def load_index(path: str, mtime: int) -> SearchIndex:
     return SearchIndex.load(path)
 
 
-source = st.radio(t("search.source"), ["heldout", "folder"], horizontal=True, key="search-source",
-                  format_func=lambda v: t(f"search.source_{v}"))
+source = st.radio(
+    t("search.source"),
+    ["heldout", "folder"],
+    horizontal=True,
+    key="search-source",
+    format_func=lambda v: t(f"search.source_{v}"),
+)
 index_path = None
 if source == "folder":
-    folder = st.text_input(t("search.folder"), str(s.runs), key="search-folder",
-                           help=t("search.folder_help", roots=", ".join(str(r) for r in s.roots)))
+    folder = st.text_input(
+        t("search.folder"),
+        str(s.runs),
+        key="search-folder",
+        help=t("search.folder_help", roots=", ".join(str(r) for r in s.roots)),
+    )
     if st.button(t("search.build"), key="search-build"):
         with ui.friendly(t("search.what_indexing")), st.spinner(t("search.embedding")):
             real = inside_roots(folder, s)
@@ -80,7 +89,9 @@ else:
     if index_path is None:
         st.stop()
 
-mode = st.radio(t("search.mode"), ["text", "image"], horizontal=True, key="search-mode", format_func=lambda v: t(f"search.mode_{v}"))
+mode = st.radio(
+    t("search.mode"), ["text", "image"], horizontal=True, key="search-mode", format_func=lambda v: t(f"search.mode_{v}")
+)
 text, upload = None, None
 if mode == "text":
     text = st.text_input(t("search.text"), t("search.text_default"), key="search-text")

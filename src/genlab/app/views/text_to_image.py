@@ -39,7 +39,10 @@ if st.button(t("common.generate"), type="primary", key="t2i-generate"):
     with ui.friendly(t("t2i.what")), st.spinner(t("t2i.spinner")):
         out = ui.load(run).pipeline()(checked(prompt), n=n, seed=int(seed), candidates=candidates, backend=backend)
         st.session_state["t2i-result"] = {
-            "prompt": out.prompts[0], "backend": backend, "seconds": out.seconds, "scores": out.scores.tolist(),
+            "prompt": out.prompts[0],
+            "backend": backend,
+            "seconds": out.seconds,
+            "scores": out.scores.tolist(),
             "final": ui.picture(out.images, nrow=min(n, 8)),
             "base": None if out.base is None else ui.picture(out.base, nrow=min(n, 8)),
         }
@@ -47,12 +50,19 @@ if st.button(t("common.generate"), type="primary", key="t2i-generate"):
 res = st.session_state.get("t2i-result")
 if res:
     s = res["scores"]
-    st.success(t("t2i.success", n=len(s), prompt=res["prompt"][:80], seconds=res["seconds"], best=max(s), mean=sum(s) / len(s)))
+    st.success(
+        t("t2i.success", n=len(s), prompt=res["prompt"][:80], seconds=res["seconds"], best=max(s), mean=sum(s) / len(s))
+    )
     if stages and res["base"] is not None:
         left, right = st.columns(2)
         left.image(res["base"], caption=t("t2i.cap_base"))
         right.image(res["final"], caption=t("t2i.cap_refined"))
     else:
         st.image(res["final"], caption=t("t2i.cap_final", backend=t(BACKENDS[res["backend"]])))
-    st.download_button(t("t2i.download"), png_bytes(res["final"]), file_name="genlab-text2image.png", mime="image/png",
-                       key="t2i-download")
+    st.download_button(
+        t("t2i.download"),
+        png_bytes(res["final"]),
+        file_name="genlab-text2image.png",
+        mime="image/png",
+        key="t2i-download",
+    )

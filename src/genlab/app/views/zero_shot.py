@@ -15,8 +15,13 @@ run = ui.pick_run(["clip", "text2image"], key="zs-run", label=t("zs.run"))
 if run is None:
     st.stop()
 
-source = st.radio(t("zs.source"), ["heldout", "draw", "upload"], horizontal=True, key="zs-source",
-                  format_func=lambda v: t(f"zs.source_{v}"))
+source = st.radio(
+    t("zs.source"),
+    ["heldout", "draw", "upload"],
+    horizontal=True,
+    key="zs-source",
+    format_func=lambda v: t(f"zs.source_{v}"),
+)
 if source == "heldout":
     x = ui.digit_picker("zs")
 elif source == "draw":
