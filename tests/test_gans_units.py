@@ -123,6 +123,7 @@ def test_diff_augment_moves_and_blanks_digits_and_passes_gradients():
     diff_augment(x, parse_policy("translation,cutout")).sum().backward()
     assert x.grad.abs().sum() > 0  # the generator learns through the augmentation
     assert parse_policy("") == [] == parse_policy("none")
+    assert parse_policy("translation+cutout") == parse_policy("translation,cutout") == [translation, cutout]
     with pytest.raises(GenlabError, match="unknown augmentation"):
         parse_policy("translation,colour")
 

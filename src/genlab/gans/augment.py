@@ -7,7 +7,7 @@ discriminator's and the generator's step; the generator's gradient flows through
 transformation, so it learns to draw un-augmented digits while the discriminator cannot
 memorise pixels.
 
-Policies (comma-separated in ``GANConfig.augment``):
+Policies (separated by commas or ``+`` in ``GANConfig.augment``):
 
 - ``translation``: shift each image by up to ``ratio`` of its side (1/8: +-3 px at 28x28),
   filling with the background;
@@ -55,8 +55,8 @@ POLICIES = {"translation": translation, "cutout": cutout}
 
 
 def parse_policy(policy: str) -> list:
-    """'translation,cutout' -> the transformations, in order ('' or 'none': no augmentation)."""
-    names = [p.strip() for p in policy.split(",") if p.strip() and p.strip() != "none"]
+    """'translation,cutout' (or 'translation+cutout') -> the transformations, in order ('' or 'none': no augmentation)."""
+    names = [p.strip() for p in policy.replace("+", ",").split(",") if p.strip() and p.strip() != "none"]
     unknown = [n for n in names if n not in POLICIES]
     if unknown:
         raise GenlabError(f"unknown augmentation '{unknown[0]}'; choose from: {', '.join(POLICIES)} (comma-separated)")
