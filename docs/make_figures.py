@@ -133,9 +133,17 @@ class Chapter:
         import torch
 
         ev = json.loads((out / "eval.json").read_text())
-        self.nums[name] = {**ev, "steps": n, "preset": preset, "preset_steps": preset_steps,
-                           "cpu_s": done["cpu_s"], "cpu_min": done["cpu_s"] / 60, "threads": torch.get_num_threads(),
-                           "pretrained": False, "budget_note": budget_note(n, preset, preset_steps)}
+        self.nums[name] = {
+            **ev,
+            "steps": n,
+            "preset": preset,
+            "preset_steps": preset_steps,
+            "cpu_s": done["cpu_s"],
+            "cpu_min": done["cpu_s"] / 60,
+            "threads": torch.get_num_threads(),
+            "pretrained": False,
+            "budget_note": budget_note(n, preset, preset_steps),
+        }
         return out
 
     def pretrained_run(self, name: str, zoo: str) -> str:
@@ -150,11 +158,20 @@ class Chapter:
         config = load_config_yaml(run / "config.yaml")["config"]
         preset_steps = build_config(get_recipe(e["model"]), e["preset"], {}).steps
         cpu_s = float(e.get("train_cpu_s") or 0.0) + float(e.get("eval_cpu_s") or 0.0)  # training and evaluation
-        self.nums[name] = {**{k: config[k] for k in ("env",) if k in config}, **e["metrics"],
-                           "steps": int(e["steps"]), "preset": e["preset"], "preset_steps": preset_steps,
-                           "cpu_s": cpu_s, "cpu_min": cpu_s / 60, "threads": e["machine"].get("threads", 1),
-                           "machine": e["machine"].get("cpu", "unknown"), "pretrained": True, "zoo_name": zoo,
-                           "budget_note": budget_note(int(e["steps"]), e["preset"], preset_steps, zoo=zoo)}
+        self.nums[name] = {
+            **{k: config[k] for k in ("env",) if k in config},
+            **e["metrics"],
+            "steps": int(e["steps"]),
+            "preset": e["preset"],
+            "preset_steps": preset_steps,
+            "cpu_s": cpu_s,
+            "cpu_min": cpu_s / 60,
+            "threads": e["machine"].get("threads", 1),
+            "machine": e["machine"].get("cpu", "unknown"),
+            "pretrained": True,
+            "zoo_name": zoo,
+            "budget_note": budget_note(int(e["steps"]), e["preset"], preset_steps, zoo=zoo),
+        }
         print(f"[{self.key}] {name}: pretrained:{zoo}", flush=True)
         return f"pretrained:{zoo}"
 
@@ -207,9 +224,17 @@ def budget_note(steps: int, preset: str, preset_steps: int, lang: str = "en", zo
     """How long a run trained, in words of the guide's language (the numbers are the same); a
     pretrained model says which one it is."""
     if lang == "ru":
-        note = f"пресет {preset} (шагов: {steps:,})" if steps == preset_steps else f"шагов: {steps:,} (в пресете {preset}: {preset_steps:,})"
+        note = (
+            f"пресет {preset} (шагов: {steps:,})"
+            if steps == preset_steps
+            else f"шагов: {steps:,} (в пресете {preset}: {preset_steps:,})"
+        )
         return f"{note[:-1]}; поставляется как `pretrained:{zoo}`)" if zoo else note
-    note = f"the {preset} preset ({steps:,} steps)" if steps == preset_steps else f"{steps:,} steps ({preset} preset: {preset_steps:,})"
+    note = (
+        f"the {preset} preset ({steps:,} steps)"
+        if steps == preset_steps
+        else f"{steps:,} steps ({preset} preset: {preset_steps:,})"
+    )
     return f"{note[:-1]}; shipped as `pretrained:{zoo}`)" if zoo else note
 
 
@@ -223,7 +248,18 @@ def ch_autoencoders(c: Chapter) -> None:
     c.train("ae_book", "ae", "--preset", "book", steps={"small": 20, "docs": same, "quick": same, "zoo": same})
     c.cli("explore", ae, "--what", "reconstruct", "--out", c.path("recon.png"))
     c.figure(c.path("recon.png"), "ae_reconstructions.png")
-    c.cli("explore", ae, "--what", "latent-map", "--projection", "pca", "--n", 500 if c.budget != "small" else 100, "--out", c.path("latent.png"))
+    c.cli(
+        "explore",
+        ae,
+        "--what",
+        "latent-map",
+        "--projection",
+        "pca",
+        "--n",
+        500 if c.budget != "small" else 100,
+        "--out",
+        c.path("latent.png"),
+    )
     c.figure(c.path("latent.png"), "ae_latent_map.png")
     c.cli("explore", dae, "--what", "denoise", "--out", c.path("denoise.png"))
     c.figure(c.path("denoise.png"), "dae_denoise.png")
@@ -274,17 +310,37 @@ def ch_diffusion(c: Chapter) -> None:
     # the book's comparison, and the default: 16 digits each from the same network, with the
     # default sampler (as configured), DDIM-50 and the 1000 ancestral steps of DDPM
     for key, sampler, steps in (("default", None, None), ("ddim", "ddim", 50), ("ddpm", "ddpm", 1000)):
-        how = [] if sampler is None else ["--sampler", sampler, "--steps", steps if c.budget != "small" else steps // 10]
+        how = (
+            [] if sampler is None else ["--sampler", sampler, "--steps", steps if c.budget != "small" else steps // 10]
+        )
         t0 = cpu_seconds()
-        c.cli("sample", ddpm, "--n", 16, "--seed", 0, *how, "--out", c.path(f"{key}.npy"), "--png", c.path(f"{key}.png"))
-        c.nums[f"sampler_{key}"] = {"sampler": sampler or cfg.sampler, "steps": int(how[-1]) if how else cfg.sample_steps,
-                                    "cpu_s_16": cpu_seconds() - t0}
+        c.cli(
+            "sample", ddpm, "--n", 16, "--seed", 0, *how, "--out", c.path(f"{key}.npy"), "--png", c.path(f"{key}.png")
+        )
+        c.nums[f"sampler_{key}"] = {
+            "sampler": sampler or cfg.sampler,
+            "steps": int(how[-1]) if how else cfg.sample_steps,
+            "cpu_s_16": cpu_seconds() - t0,
+        }
     fastest = max(c.nums["sampler_default"]["cpu_s_16"], 1e-9)
     c.nums["sampler_ratio"] = c.nums["sampler_ddpm"]["cpu_s_16"] / fastest
     c.nums["sampler_ratio_ddim"] = c.nums["sampler_ddim"]["cpu_s_16"] / fastest
     c.figure(c.path("ddim.png"), "ddpm_ddim_50.png")
     c.figure(c.path("ddpm.png"), "ddpm_1000_steps.png")
-    c.cli("sample", ddpm, "--n", 16, "--label", 7, "--guidance", 3.0, "--out", c.path("sevens.npy"), "--png", c.path("sevens.png"))
+    c.cli(
+        "sample",
+        ddpm,
+        "--n",
+        16,
+        "--label",
+        7,
+        "--guidance",
+        3.0,
+        "--out",
+        c.path("sevens.npy"),
+        "--png",
+        c.path("sevens.png"),
+    )
     c.figure(c.path("sevens.png"), "ddpm_guided_sevens.png")
 
 
@@ -346,8 +402,12 @@ def ch_clip(c: Chapter) -> None:
     c.cli("search", "index", folder, "--model", model, "--index", c.path("digits.npz"))
     k = 8
     found = c.cli_json("search", "query", c.path("digits.npz"), "a bold seven", "-k", k, "--json")["results"]
-    c.nums["search"] = {"k": k, "images": n, "sevens": sum("-seven" in r["path"] for r in found),
-                        "top_score": found[0]["score"]}
+    c.nums["search"] = {
+        "k": k,
+        "images": n,
+        "sevens": sum("-seven" in r["path"] for r in found),
+        "top_score": found[0]["score"],
+    }
     from PIL import Image
 
     save_grid(c.path("search.png"), np.stack([np.asarray(Image.open(folder / r["path"])) for r in found]), nrow=k)
@@ -366,8 +426,24 @@ def ch_final(c: Chapter) -> None:
         refusal = mock.patch.object(TextToImage, "check_drawable", lambda self, prompts: None)
     t0 = cpu_seconds()
     with refusal:
-        c.nums["generate"] = c.cli_json("generate", *prompts, "--model", t2i, "--n", 8, "--candidates", 4, "--seed", 0,
-                                        "--png", c.path("t2i.png"), "--out", c.path("t2i.npy"), "--stages", "--json")
+        c.nums["generate"] = c.cli_json(
+            "generate",
+            *prompts,
+            "--model",
+            t2i,
+            "--n",
+            8,
+            "--candidates",
+            4,
+            "--seed",
+            0,
+            "--png",
+            c.path("t2i.png"),
+            "--out",
+            c.path("t2i.npy"),
+            "--stages",
+            "--json",
+        )
     c.nums["generate_cpu_s"] = cpu_seconds() - t0  # the wall clock of a shared machine says little alone
     c.figure(c.path("t2i.png"), "text2image.png")
     c.figure(c.path("t2i_stages.png"), "text2image_stages.png")
@@ -427,7 +503,6 @@ def render(template: str, nums: dict, lang: str = "en") -> tuple[str, list[str]]
             keep = False
         return m.group(2) if keep else m.group(3) or ""
 
-
     def sub(m):
         try:
             return fmt(lookup(nums, m.group(1)), m.group(2), lang)
@@ -443,7 +518,9 @@ def chapter_numbers(figures: dict, key: str, lang: str = "en") -> dict:
     nums = json.loads(json.dumps(figures.get(key, {})))
     for run in nums.values():
         if isinstance(run, dict) and "preset_steps" in run:
-            run["budget_note"] = budget_note(run["steps"], run["preset"], run["preset_steps"], lang, run.get("zoo_name"))
+            run["budget_note"] = budget_note(
+                run["steps"], run["preset"], run["preset_steps"], lang, run.get("zoo_name")
+            )
     return nums
 
 
@@ -463,8 +540,10 @@ def render_all(docs: Path, figures: dict, only: list[str], langs=tuple(LANGS)) -
                 problems.append(f"{target}: template {tpath} is missing")
                 continue
             text, missing = render(tpath.read_text(), chapter_numbers(figures, key, lang), lang)
-            header = (f"<!-- Generated by docs/make_figures.py from docs/{tpath.relative_to(DOCS).as_posix()}"
-                      "; edit the template, not this file. -->\n")
+            header = (
+                f"<!-- Generated by docs/make_figures.py from docs/{tpath.relative_to(DOCS).as_posix()}"
+                "; edit the template, not this file. -->\n"
+            )
             out = docs / target
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(header + text)
@@ -474,15 +553,33 @@ def render_all(docs: Path, figures: dict, only: list[str], langs=tuple(LANGS)) -
 
 # ============================================================================ main
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", action="append", choices=list(CHAPTERS), metavar="CHAPTER",
-                   help=f"chapter to (re)make, repeatable: {', '.join(CHAPTERS)} (default: all)")
-    p.add_argument("--budget", choices=BUDGETS, default="zoo",
-                   help="zoo: the pretrained models, others quick (default) | quick presets | docs | small (smoke test)")
-    p.add_argument("--runs", type=Path, default=Path("runs/docs"), help="where runs are trained or reused (default runs/docs)")
-    p.add_argument("--docs", type=Path, default=DOCS, help="where figures/ and the rendered guides go (default: this folder)")
-    p.add_argument("--render-only", action="store_true",
-                   help="only render the guides (English and Russian) from the existing figures.json; trains nothing")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=list(CHAPTERS),
+        metavar="CHAPTER",
+        help=f"chapter to (re)make, repeatable: {', '.join(CHAPTERS)} (default: all)",
+    )
+    p.add_argument(
+        "--budget",
+        choices=BUDGETS,
+        default="zoo",
+        help="zoo: the pretrained models, others quick (default) | quick presets | docs | small (smoke test)",
+    )
+    p.add_argument(
+        "--runs", type=Path, default=Path("runs/docs"), help="where runs are trained or reused (default runs/docs)"
+    )
+    p.add_argument(
+        "--docs", type=Path, default=DOCS, help="where figures/ and the rendered guides go (default: this folder)"
+    )
+    p.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only render the guides (English and Russian) from the existing figures.json; trains nothing",
+    )
     a = p.parse_args(argv)
 
     import torch
@@ -501,8 +598,11 @@ def main(argv=None) -> int:
             CHAPTERS[key][1](c)
             # the chapter's cost: the training of every run made by make_figures (also of reused runs)
             # plus this pass's commands; a pretrained model's training is in its manifest, not here
-            runs_cpu = sum(v["cpu_s"] for v in c.nums.values()
-                           if isinstance(v, dict) and "preset_steps" in v and not v.get("pretrained"))
+            runs_cpu = sum(
+                v["cpu_s"]
+                for v in c.nums.values()
+                if isinstance(v, dict) and "preset_steps" in v and not v.get("pretrained")
+            )
             c.nums["cpu_s"] = runs_cpu + cpu_seconds() - t0 - c.train_cpu
             c.nums["cpu_min"] = c.nums["cpu_s"] / 60
             c.nums["generated"] = _meta()
@@ -534,8 +634,13 @@ def _meta() -> dict:
 
     from genlab import __version__
 
-    return {"genlab": __version__, "torch": torch.__version__, "python": platform.python_version(),
-            "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d")}
+    return {
+        "genlab": __version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
 if __name__ == "__main__":
