@@ -63,7 +63,12 @@ def test_beta_vae_pays_less_kl_and_keeps_fewer_dimensions(runs):
 
 def test_prior_sampling_with_temperature(runs, tmp_path, capsys):
     out = tmp_path / "s.npy"
-    assert genlab_main(["sample", str(runs["vae8"]), "--n", "64", "--temperature", "0.5", "--sampler", "prior", "--out", str(out)]) == 0
+    assert (
+        genlab_main(
+            ["sample", str(runs["vae8"]), "--n", "64", "--temperature", "0.5", "--sampler", "prior", "--out", str(out)]
+        )
+        == 0
+    )
     x = np.load(out)
     assert x.shape == (64, 28, 28) and x.dtype == np.uint8
     assert len(set(get_evaluator().predict(x).tolist())) >= 5  # varied digits, not one blob
@@ -76,14 +81,38 @@ def test_cvae_samples_show_the_requested_digit(runs, tmp_path):
     ev = get_evaluator()
     for k in (3, 7):
         out = tmp_path / f"c{k}.npy"
-        assert genlab_main(["sample", str(runs["cvae"]), "--n", "100", "--label", str(k), "--seed", "1", "--out", str(out)]) == 0
+        assert (
+            genlab_main(
+                ["sample", str(runs["cvae"]), "--n", "100", "--label", str(k), "--seed", "1", "--out", str(out)]
+            )
+            == 0
+        )
         assert float((ev.predict(np.load(out)) == k).float().mean()) >= 0.9
-    assert genlab_main(["sample", str(runs["cvae"]), "--n", "4", "--label", "12", "--out", str(tmp_path / "bad.npy")]) == 2
+    assert (
+        genlab_main(["sample", str(runs["cvae"]), "--n", "4", "--label", "12", "--out", str(tmp_path / "bad.npy")]) == 2
+    )
 
 
 def test_explore_interpolation_writes_strip_and_gif(runs, tmp_path):
     out = tmp_path / "interp.png"
-    assert genlab_main(["explore", str(runs["vae8"]), "--what", "interpolate", "--pair", "0", "500", "--steps", "8", "--out", str(out)]) == 0
+    assert (
+        genlab_main(
+            [
+                "explore",
+                str(runs["vae8"]),
+                "--what",
+                "interpolate",
+                "--pair",
+                "0",
+                "500",
+                "--steps",
+                "8",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     img = picture(out, 2 * 28, 10 * 28)  # linear and slerp rows, 8 frames + both ends
     gif = Image.open(out.with_suffix(".gif"))
     assert gif.n_frames == 14  # there and back
@@ -111,7 +140,6 @@ def test_explore_traversal_reports_the_indicator(runs, tmp_path, capsys):
     assert "active dims" in capsys.readouterr().out
     picture(out, 200, 300)
     assert (runs["beta8"] / "plots" / "traversal.png").stat().st_size > 1000
-
 
 
 @pytest.fixture(scope="module")
