@@ -352,3 +352,17 @@ def test_shipped_model_measures_what_its_manifest_says(name):
     assert r["ok"], (
         f"{name}: {r['what']} measured {r['value']:.6g}, manifest {r['reference']:.6g} +- {r['tolerance']:.3g}"
     )
+
+
+def test_a_search_index_built_with_the_pretrained_clip_answers_queries(tmp_path, cli):
+    from genlab.data import embedded_mnist
+    from genlab.utils.images import save_png, to_uint8
+
+    x = to_uint8(embedded_mnist().x_test[:6])
+    (tmp_path / "digits").mkdir()
+    for i, img in enumerate(x):
+        save_png(tmp_path / "digits" / f"{i}.png", img.reshape(28, 28))
+    p = cli("search", "index", tmp_path / "digits", "--model", "pretrained:clip", "--index", tmp_path / "i.npz")
+    assert p.returncode == 0, p.stderr
+    p = cli("search", "query", tmp_path / "i.npz", "a bold seven", "-k", "2")
+    assert p.returncode == 0 and p.stdout.count(".png") == 2, p.stderr

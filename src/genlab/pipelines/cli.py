@@ -95,7 +95,9 @@ def cmd_search_query(a):
     check_query(a.text, a.image)
     index = SearchIndex.load(a.index)
     run = a.model or index.model
-    if not Path(run).is_dir():
+    from genlab.zoo.manifest import is_spec
+
+    if not is_spec(run) and not Path(run).is_dir():  # pretrained:NAME is checked when it is opened
         raise GenlabError(f"the model run {run} of this index is gone; pass --model RUN (the run that built the index)")
     recipe, sha = load_model(run)
     if sha != index.model_sha256:

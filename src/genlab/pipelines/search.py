@@ -181,7 +181,10 @@ def build_index(folder, run, index_path, batch: int = BATCH, log=print) -> tuple
         raise GenlabError(
             f"none of the {len(files)} image files under {folder} could be read (first: {skipped[0]['reason']}); nothing indexed"
         )
-    index = SearchIndex(str(root), str(Path(run).resolve()), sha, paths, hashes, np.stack(rows), skipped)
+    from genlab.zoo.manifest import is_spec
+
+    model = str(run) if is_spec(run) else str(Path(run).resolve())  # pretrained:NAME stays a name
+    index = SearchIndex(str(root), model, sha, paths, hashes, np.stack(rows), skipped)
     index.save(index_path)
     stats = {
         "images": len(paths),
