@@ -20,7 +20,6 @@ RECORDED = {
     "dcgan": ("book", {}, 3, 2.1016740798950195),
     "ddpm": ("book", {"base_channels": 8}, 3, 0.9990848898887634),
     "dqn": ("quick", {"learning_starts": 16, "batch_size": 16}, 40, 0.012257195077836514),
-    "protonet": ("quick", {}, 3, 5.122192859649658),
 }
 
 

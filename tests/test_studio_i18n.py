@@ -308,6 +308,7 @@ def test_the_switch_changes_the_language_and_keeps_it_across_pages(tmp_path, mon
 
     for k, v in environment(tmp_path, train=False).items():
         monkeypatch.setenv(k, v)
+    monkeypatch.setenv("GENLAB_ZOO", str(tmp_path / "no-zoo"))  # the pages' waiting messages, in both languages
     at = AppTest.from_file(str(APP / "studio.py"), default_timeout=120).run()
     assert at.selectbox(key="lang").value == "en" and at.title[0].value == t("t2i.title", "en")
     at.selectbox(key="lang").set_value("ru").run()

@@ -177,7 +177,10 @@ def test_generate_cli_caps_huge_n_finds_the_newest_run_and_rejects_bad_input(run
         main(["generate", "a 7", "--n", "0", "--out", str(out)])
     assert e.value.code == 2 and "at least 1" in capsys.readouterr().err
     monkeypatch.setenv("GENLAB_RUNS", str(tmp_path / "none"))
+    monkeypatch.setenv("GENLAB_ZOO", str(tmp_path / "no-zoo"))
     assert main(["generate", "a 7", "--out", str(out)]) == 2 and "no text2image run" in capsys.readouterr().err
+    monkeypatch.delenv("GENLAB_ZOO")  # no run of the user's: the pretrained text2image answers
+    assert main(["generate", "a 7", "--n", "2", "--out", str(out)]) == 0 and np.load(out).shape == (2, 28, 28)
 
 
 def make_clip_run(path):
