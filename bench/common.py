@@ -27,16 +27,9 @@ def pin_threads(n: int | None = None) -> dict:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    from genlab.utils.runtime import cpu_capability, native_bf16
+    from genlab.utils.runtime import cpu_capability, cpu_model, native_bf16
 
+    cpu = cpu_model()
     return {
         "cpu": cpu,
         "capability": cpu_capability(),

@@ -79,6 +79,19 @@ def _note_float32(device_type: str, capability: str) -> None:
     print(f"genlab: bfloat16 is not native on this {device_type} ({capability}); computing in float32", file=sys.stderr)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    import platform
+
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def cpu_capability() -> str:
     """The CPU's vector capability as torch dispatches it (e.g. AVX2, AVX512), with AMX or
     AVX512-BF16 named when present: the machine kind every speed figure is reported with."""

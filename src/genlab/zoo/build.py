@@ -134,16 +134,9 @@ def machine_kind() -> dict:
     """CPU model, torch's vector capability (with AMX/BF16), threads, torch version."""
     import torch
 
-    from genlab.utils.runtime import cpu_capability
+    from genlab.utils.runtime import cpu_capability, cpu_model
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return {
         "cpu": cpu,
         "capability": cpu_capability(),
