@@ -84,12 +84,12 @@ def _train_in_process(model, steps, **over):
 
 def test_maml_learns_held_out_alphabets():
     recipe = _train_in_process("maml", 80, meta_batch=2, inner_steps=1)  # second order (the default)
-    assert recipe.evaluate_episodes(5, 1, 60)["accuracy"] >= 60.0  # chance is 20%
+    assert recipe.evaluate(ways=5, shots=1, episodes=60)["accuracy"] >= 60.0  # chance is 20%
 
 
 def test_finetune_baseline_learns_held_out_alphabets():
     recipe = _train_in_process("finetune", 150, batch_size=64)
-    assert recipe.evaluate_episodes(5, 1, 60)["accuracy"] >= 55.0  # chance is 20%
+    assert recipe.evaluate(ways=5, shots=1, episodes=60)["accuracy"] >= 55.0  # chance is 20%
 
 
 def test_protonet_learns_under_bf16_autocast(tmp_path):
@@ -107,7 +107,7 @@ def test_protonet_learns_under_bf16_autocast(tmp_path):
     assert not all(torch.equal(weights["bf16"][k], weights["fp32"][k]) for k in weights["bf16"])
     recipe = load_run(runs["bf16"].path)[0]
     assert all(p.dtype == torch.float32 for p in recipe.nets["encoder"].parameters())
-    assert recipe.evaluate_episodes(5, 1, 60)["accuracy"] >= 65.0  # chance is 20%
+    assert recipe.evaluate(ways=5, shots=1, episodes=60)["accuracy"] >= 65.0  # chance is 20%
 
 
 def test_resume_is_exact(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -122,6 +123,45 @@ def test_sample_bad_sizes(ae_run, tmp_path, cli):
     assert not (tmp_path / "x.npy").exists()
     r = cli("sample", ae_run, "--n", "2", "--out", tmp_path / "x.npy", "--label", "3")
     assert r.returncode == 2 and "does not take --label" in r.stderr
+
+
+def test_a_model_flag_another_model_declares_is_refused_in_one_line(ae_run, tmp_path, cli):
+    for args, flag in (
+        (["eval", ae_run, "--episodes", "3"], "--episodes"),
+        (["eval", ae_run, "--omniglot-runs", str(tmp_path)], "--omniglot-runs"),
+        (["train", "ae", "--env", "CartPole-v1", "--out", tmp_path / "run"], "--env"),
+    ):
+        r = cli(*args)
+        assert r.returncode == 2 and f"model 'ae' does not take {flag}; it takes: no options" in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_model_flags_are_the_recipes_declarations():
+    """`genlab train/sample/eval` offer every option some model declares for that command, with one
+    type per name, and `genlab --help` loads no model to do so."""
+    import subprocess
+    import sys
+
+    from genlab.cli import model_options
+    from genlab.registry import available_models, get_recipe
+
+    for command in ("train", "sample", "eval"):
+        for name, (option, help_) in model_options(command).items():
+            takers = {m for m in available_models() if option in get_recipe(m).options_for(command)}
+            same_name = {m for m in available_models() if name in {o.name for o in get_recipe(m).options_for(command)}}
+            listed = {m for group in re.findall(r"\[([^\]]+)\]", help_) for m in group.split(", ")}
+            assert takers and listed == same_name, (command, name, listed, same_name)
+            assert all(
+                o.type is option.type for m in same_name for o in get_recipe(m).options_for(command) if o.name == name
+            )
+    assert {"label", "temperature", "truncation", "steps", "sampler", "guidance", "eta"} <= set(model_options("sample"))
+    assert {"episodes", "ways", "shots", "omniglot_runs"} <= set(model_options("eval"))
+    assert {"env", "ways", "shots"} <= set(model_options("train"))
+    code = (
+        "import sys; from genlab.cli import build_parser; build_parser().format_help(); print('torch' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
 def test_unwritable_output_folder(tmp_path, cli):

@@ -23,6 +23,6 @@ def test_a2c_learns_cartpole(tmp_path):
     ev = store.read_eval()
     assert ev["episodes"] == 20 and ev["mean_return"] >= 150, ev  # random play: ~22
     recipe, _, _ = load_run(store.path)
-    assert recipe.evaluate_options(episodes=5) == recipe.evaluate_options(episodes=5)  # greedy and seeded
+    assert recipe.evaluate(episodes=5) == recipe.evaluate(episodes=5)  # greedy and seeded
     assert len(recipe.history["return"]) > 100  # the episode history comes back from the checkpoint
     assert any("entropy" in row for row in store.read_metrics())

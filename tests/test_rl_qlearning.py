@@ -20,7 +20,7 @@ def frozenlake_run(tmp_path_factory):
 @pytest.mark.slow
 def test_greedy_policy_solves_slippery_frozenlake(frozenlake_run):
     recipe, store, _ = load_run(frozenlake_run)  # the Q-table comes back from the checkpoint
-    ev = recipe.evaluate_options(episodes=1000)
+    ev = recipe.evaluate(episodes=1000)
     assert ev["episodes"] == 1000
     assert ev["success_rate"] >= 0.70, ev  # the optimal policy reaches ~0.74-0.82; random ~0.015
     assert ev["solved"] is True
@@ -52,5 +52,5 @@ def test_taxi_learns_to_deliver(tmp_path):
             out=tmp_path / "taxi",
         ).path
     )
-    ev = recipe.evaluate_options(episodes=50)
+    ev = recipe.evaluate(episodes=50)
     assert ev["mean_return"] > 0, ev  # random play scores about -770; a delivery scores 20 minus the steps taken

@@ -10,6 +10,7 @@ This module is the top layer: nothing in genlab imports it (shared argparse help
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import importlib.util
 import json
@@ -33,16 +34,67 @@ EXTENSIONS = [
     "genlab.zoo.cli",
 ]
 
-#: options that `genlab sample` passes to a model's sampler when given
-SAMPLE_OPTIONS = {
-    "label": (int, "class to generate (conditional models)"),
-    "steps": (int, "sampler steps (diffusion)"),
-    "sampler": (str, "diffusion sampler: dpm++2m (default, 15 steps) | ddim (50) | ddpm (1000, the book's)"),
-    "guidance": (float, "classifier-free guidance weight (diffusion)"),
-    "eta": (float, "sampler stochasticity for dpm++2m and ddim: 0 = deterministic, 1 = DDPM-like noise (diffusion)"),
-    "truncation": (float, "truncation psi (StyleGAN)"),
-    "temperature": (float, "scale of the prior noise"),
-}
+
+@functools.cache
+def model_options(command: str) -> dict[str, tuple]:
+    """The flags of ``command`` (train, sample or eval) that only some models take, read from
+    every model's ``Recipe.options``: name -> (the Option, its help with the models taking it)."""
+    from genlab.registry import available_models, get_recipe
+
+    found: dict[str, tuple] = {}
+    helps: dict[str, dict[str, list[str]]] = {}
+    for model in available_models():
+        for o in get_recipe(model).options_for(command):
+            first = found.setdefault(o.name, (o, model))
+            if first[0].type is not o.type:
+                raise TypeError(f"models {first[1]} and {model} give {o.flag} different types")
+            helps.setdefault(o.name, {}).setdefault(o.help, []).append(model)
+    return {
+        name: (o, "; ".join(f"{h} [{', '.join(models)}]" for h, models in helps[name].items()))
+        for name, (o, _) in found.items()
+    }
+
+
+def given_options(a, recipe, command: str) -> dict:
+    """The model options set on the command line, checked against the ones ``recipe`` declares
+    for ``command`` (one-line error naming the first it does not take and the ones it does)."""
+    declared = model_options(command)
+    given = {name: getattr(a, name) for name in declared if getattr(a, name, None) is not None}
+    takes = recipe.options_for(command)
+    unsupported = sorted(set(given) - {o.name for o in takes})
+    if unsupported:
+        flags = ", ".join(o.flag for o in takes) or "no options"
+        raise GenlabError(f"model '{recipe.name}' does not take {declared[unsupported[0]][0].flag}; it takes: {flags}")
+    return given
+
+
+class CommandParser(Parser):
+    """A command's parser. ``model_options_of`` (train, sample, eval) adds that command's model
+    flags on first use, parsing or help, so that ``genlab --help`` loads no model."""
+
+    def __init__(self, *args, model_options_of: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._model_options_of = model_options_of
+
+    def _add_model_options(self) -> None:
+        command, self._model_options_of = self._model_options_of, None
+        if command is None:
+            return
+        group = self.add_argument_group("model options", "taken by the models in brackets")
+        for name, (o, help_) in model_options(command).items():
+            group.add_argument(o.flag, dest=name, type=o.type, help=help_)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._add_model_options()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self):
+        self._add_model_options()
+        return super().format_usage()
+
+    def format_help(self):
+        self._add_model_options()
+        return super().format_help()
 
 
 def emit(obj: dict, as_json: bool) -> None:
@@ -56,6 +108,7 @@ def emit(obj: dict, as_json: bool) -> None:
 # ----------------------------------------------------------------------------- train
 def cmd_train(a):
     from genlab.config import parse_set_args
+    from genlab.registry import get_recipe
     from genlab.train.engine import train
 
     overrides = parse_set_args(a.set)
@@ -65,9 +118,7 @@ def cmd_train(a):
         overrides["seed"] = a.seed
     if a.data is not None:
         overrides["data"] = a.data
-    for key in ("ways", "shots", "env"):
-        if getattr(a, key, None) is not None:
-            overrides[key] = getattr(a, key)
+    overrides.update(given_options(a, get_recipe(a.model), "train"))
     store = train(a.model, a.preset, overrides, out=a.out, resume=a.resume)
     print(f"run saved in {store.path}")
     ev = store.read_eval()
@@ -90,12 +141,7 @@ def cmd_sample(a):
     recipe, store, _ = load_run(a.run, device=a.device)
     if not recipe.can_sample:
         raise GenlabError(f"model '{recipe.name}' does not generate samples")
-    opts = {k: getattr(a, k) for k in SAMPLE_OPTIONS if getattr(a, k) is not None}
-    unsupported = sorted(set(opts) - set(recipe.sample_options))
-    if unsupported:
-        raise GenlabError(
-            f"model '{recipe.name}' does not take --{unsupported[0]}; it takes: {', '.join('--' + o for o in recipe.sample_options) or 'no options'}"
-        )
+    opts = given_options(a, recipe, "sample")
     g = torch.Generator().manual_seed(a.seed)
     with torch.no_grad():
         arr = np.concatenate(
@@ -118,13 +164,8 @@ def cmd_eval(a):
     if a.run is None:
         raise GenlabError("give a RUN_DIR to evaluate (or --samples FILE.npy)")
     recipe, store, meta = load_run(a.run, device=a.device, which=a.checkpoint)
-    opts = {k: getattr(a, k) for k in ("episodes", "ways", "shots", "omniglot_runs") if getattr(a, k, None) is not None}
-    if opts:
-        if not hasattr(recipe, "evaluate_options"):
-            raise GenlabError(f"model '{recipe.name}' does not take --{sorted(opts)[0].replace('_', '-')}")
-        metrics = recipe.evaluate_options(**opts)
-    else:
-        metrics = recipe.evaluate(recipe.load_data() if recipe.uses_dataset else None)
+    opts = given_options(a, recipe, "eval")
+    metrics = recipe.evaluate(recipe.load_data() if recipe.uses_dataset else None, **opts)
     metrics = {"run": str(store.path), "step": meta.get("step"), **metrics}
     emit(metrics, a.json)
 
@@ -285,13 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generative models and advanced techniques, for real: train, sample, evaluate, explore.",
     )
     p.add_argument("--version", action="version", version=f"genlab {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     sub.required = True
 
     t = sub.add_parser(
         "train",
         help="train a model",
         description="Train MODEL; writes a run folder (config.yaml, checkpoints/, metrics.jsonl, samples/, plots/).",
+        model_options_of="train",
     )
     t.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(available_models())}")
     t.add_argument("--preset", default="quick", help="quick (minutes on a laptop) | full | book (the textbook's model)")
@@ -301,15 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="dataset name or path (see 'genlab data list')")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last good checkpoint")
-    t.add_argument("--env", help="gymnasium environment id (RL models)")
-    t.add_argument("--ways", type=positive_int, help="classes per episode (few-shot models)")
-    t.add_argument("--shots", type=positive_int, help="examples per class (few-shot models)")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser(
         "sample",
         help="generate images from a trained run",
         description="Write N samples as a uint8 .npy array (N, H, W) or (N, C, H, W), ink bright on dark.",
+        model_options_of="sample",
     )
     s.add_argument("run", metavar="RUN_DIR")
     s.add_argument("--n", type=positive_int, required=True, help="number of images")
@@ -318,14 +358,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch", type=positive_int, default=256, help="images generated per forward pass")
     s.add_argument("--device", default="cpu")
-    for name, (typ, help_) in SAMPLE_OPTIONS.items():
-        s.add_argument(f"--{name}", type=typ, help=help_)
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser(
         "eval",
         help="metrics of a run on the held-out split, or of any sample array",
         description="Evaluate a run on held-out data, or score a .npy of samples (FID with its floor, KID, IS, precision/recall, coverage) with genlab's MNIST evaluator.",
+        model_options_of="eval",
     )
     e.add_argument("run", metavar="RUN_DIR", nargs="?")
     e.add_argument(
@@ -339,12 +378,6 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
     e.add_argument("--device", default="cpu")
-    e.add_argument("--episodes", type=positive_int, help="evaluation episodes (RL, few-shot)")
-    e.add_argument("--ways", type=positive_int, help="classes per episode (few-shot)")
-    e.add_argument("--shots", type=positive_int, help="examples per class (few-shot)")
-    e.add_argument(
-        "--omniglot-runs", dest="omniglot_runs", help="folder with Lake et al.'s 20 one-shot runs (few-shot)"
-    )
     e.set_defaults(func=cmd_eval)
 
     r = sub.add_parser("runs", help="list and inspect runs")

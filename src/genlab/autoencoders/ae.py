@@ -92,7 +92,7 @@ class AERecipe(AutoencoderRecipe):
         return self.nets["model"].decoder(z.to(self.device))
 
     def sample(self, n, generator=None):
-        m = self.nets["model"]
+        m = self.sampler_net
         eps = torch.randn(n, m.z_mean.numel(), generator=generator).to(self.device)
         return m.decoder(m.z_mean + m.z_std * eps)
 

@@ -58,6 +58,11 @@ class AutoencoderRecipe(Recipe):
         """Images (N, C, H, W) in [0, 1] from codes z."""
         raise NotImplementedError
 
+    @property
+    def sampler_net(self) -> torch.nn.Module:
+        """The autoencoder that encodes, decodes and samples (the VAE's EMA copy where it keeps one)."""
+        return self.nets["model"]
+
     def extra_metrics(self, x: torch.Tensor, y: torch.Tensor) -> dict:
         return {}
 

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from genlab.autoencoders.vae import BOOK_VAE, VAEConfig, VAERecipe
 from genlab.errors import GenlabError
+from genlab.train.recipe import LABEL, TEMPERATURE
 
 N_CLASSES = 10
 
@@ -26,7 +27,7 @@ class CVAERecipe(VAERecipe):
     name = "cvae"
     Config = CVAEConfig
     conditional = True
-    sample_options = ("label", "temperature")
+    options = (LABEL, TEMPERATURE)
     presets = {
         "quick": {"steps": 800, "batch_size": 128, "lr": 1e-3},
         "full": {"steps": 8000, "batch_size": 128, "lr": 1e-3},

@@ -199,7 +199,7 @@ def traversal_effects(recipe, x, values=(-2.0, -1.0, 0.0, 1.0, 2.0)) -> dict:
         raise GenlabError(f"a latent traversal needs an unconditional VAE (vae, beta-vae); this run is '{recipe.name}'")
     ev = get_evaluator()
     x = x.to(recipe.device)
-    mu, logvar = recipe.net.encode(x, None)
+    mu, logvar = recipe.sampler_net.encode(x, None)
     kl = kl_per_dim(mu, logvar).mean(0)
     p0 = ev.predict(recipe.decode(mu))
     real = ev.features(x)

@@ -37,6 +37,7 @@ from genlab.autoencoders.nets import GaussianEncoder, make_decoder, make_encoder
 from genlab.errors import GenlabError
 from genlab.metrics.likelihood import iwae_nll
 from genlab.train.optim import ema_update
+from genlab.train.recipe import TEMPERATURE, Option
 
 ACTIVE_KL = 0.01  # a latent dimension is "active" when its mean KL exceeds this (nats)
 SAMPLERS = ("prior", "gmm")
@@ -125,7 +126,10 @@ BOOK_VAE = {"arch": "mlp", "hidden": (512, 512), "latent_dim": 32, "lr": 1e-3, "
 class VAERecipe(AutoencoderRecipe):
     name = "vae"
     Config = VAEConfig
-    sample_options = ("temperature", "sampler")
+    options = (
+        TEMPERATURE,
+        Option("sampler", str, "latent sampler: prior (N(0, I)) | gmm (the mixture fitted after training)"),
+    )
     presets = {
         # BatchNorm, lr 2e-3 and an EMA of the weights: a better ELBO and FID at equal time (bench/README.md)
         # samples from the latent mixture fitted after training (sampler=gmm): sharper, every digit evenly
@@ -167,7 +171,7 @@ class VAERecipe(AutoencoderRecipe):
             self.nets["gmm"] = LatentGMM(c.gmm_components, c.latent_dim).to(self.device)
 
     @property
-    def net(self) -> VAE:
+    def sampler_net(self) -> VAE:
         """The network that encodes, decodes and samples: the EMA of the weights when ``ema_decay`` > 0."""
         return self.nets.get("ema", self.nets["model"])
 
@@ -187,10 +191,10 @@ class VAERecipe(AutoencoderRecipe):
         return terms
 
     def encode(self, x, y=None):
-        return self.net.encode(x.to(self.device), self.condition(y))[0]
+        return self.sampler_net.encode(x.to(self.device), self.condition(y))[0]
 
     def decode(self, z, y=None):
-        return self.net.decode(z.to(self.device), self.condition(y))
+        return self.sampler_net.decode(z.to(self.device), self.condition(y))
 
     def prior(self, n, generator=None, temperature: float = 1.0) -> torch.Tensor:
         """n codes from N(0, temperature^2 I)."""
@@ -211,7 +215,7 @@ class VAERecipe(AutoencoderRecipe):
     @torch.no_grad()
     def fit_sampler(self) -> None:
         """Fit the gmm sampler to the means of q(z|x) over the training digits."""
-        data, net = self.load_data(), self.net
+        data, net = self.load_data(), self.sampler_net
         was_training = net.training
         net.eval()
         codes = torch.cat([net.encode(x.to(self.device))[0] for x in data.x_train.split(500)])
@@ -235,7 +239,7 @@ class VAERecipe(AutoencoderRecipe):
 
     def log_weights(self, x, y=None, k: int = 64, generator=None) -> torch.Tensor:
         """log p(x|z) + log p(z) - log q(z|x) for k draws z ~ q(z|x): shape (k, N)."""
-        model, c = self.net, self.condition(y)
+        model, c = self.sampler_net, self.condition(y)
         mu, logvar = model.encode(x, c)
         zero = torch.zeros_like(mu)
         rows = []
@@ -260,7 +264,7 @@ class VAERecipe(AutoencoderRecipe):
     def extra_metrics(self, x, y):
         """Held-out ELBO and IWAE bound (nats per image), KL and the number of active dimensions."""
         log_w = self.log_weights(x, y, self.cfg.iwae_k, torch.Generator(device=x.device).manual_seed(0))
-        mu, logvar = self.net.encode(x, self.condition(y))
+        mu, logvar = self.sampler_net.encode(x, self.condition(y))
         kl = kl_per_dim(mu, logvar).mean(0)
         return {
             "elbo": float(log_w.mean()),

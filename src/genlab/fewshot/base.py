@@ -26,7 +26,8 @@ from genlab.fewshot.episodes import (
     load_fewshot_data,
     step_generator,
 )
-from genlab.train.recipe import Recipe
+from genlab.train.recipe import Option, Recipe
+from genlab.utils.cliargs import positive_int
 
 EVAL_SEED = 2024  # held-out episodes are the same for every model and run
 
@@ -57,6 +58,12 @@ class FewShotRecipe(Recipe):
     family = "fewshot"
     uses_dataset = False
     Config = FewShotConfig
+    options = (
+        Option("ways", positive_int, "classes per episode", ("train", "eval")),
+        Option("shots", positive_int, "examples per class", ("train", "eval")),
+        Option("episodes", positive_int, "held-out evaluation episodes", ("eval",)),
+        Option("omniglot_runs", str, "folder with Lake et al.'s 20 one-shot runs", ("eval",)),
+    )
 
     _pools: tuple[FewShotData, FewShotData] | None = None
     _runs: tempfile.TemporaryDirectory | None = None
@@ -121,7 +128,7 @@ class FewShotRecipe(Recipe):
             accs.append(100.0 * float((probs.argmax(1) == ep.query_y).float().mean()))
         return accs
 
-    def evaluate_episodes(
+    def _held_out_accuracy(
         self, ways: int = 5, shots: int = 1, episodes: int = 600, queries: int | None = None, seed: int = EVAL_SEED
     ) -> dict:
         """Accuracy (percent) with a 95% confidence interval on held-out classes."""
@@ -157,21 +164,22 @@ class FewShotRecipe(Recipe):
         err = self.runs_error()
         return {} if err is None else {"runs_error": err}
 
-    def evaluate(self, data=None) -> dict:
-        out = {"model": self.name}
-        err = self.runs_error()
-        if err is not None:
-            out["runs_error"] = err
-        test = self.pools[1]
-        for ways in (5, 20):
-            if int((test.counts >= self.cfg.shots + 1).sum()) >= ways:
-                r = self.evaluate_episodes(ways, self.cfg.shots, self.cfg.eval_episodes)
-                tag = f"{ways}way_{self.cfg.shots}shot"
-                out[f"accuracy_{tag}"], out[f"ci95_{tag}"] = r["accuracy"], r["ci95"]
-        return out
+    def evaluate(
+        self,
+        data=None,
+        ways: int | None = None,
+        shots: int | None = None,
+        episodes: int | None = None,
+        omniglot_runs: str | None = None,
+        seed: int = EVAL_SEED,
+    ) -> dict:
+        """Held-out accuracy in percent (``genlab eval RUN [--ways N --shots K --episodes E]``).
 
-    def evaluate_options(self, ways=None, shots=None, episodes=None, omniglot_runs=None) -> dict:
-        """`genlab eval RUN --ways N --shots K --episodes E` or `--omniglot-runs DIR`."""
+        Without options: the report of the end of training, the error on the one-shot runs built
+        from the held-out alphabets (Omniglot) and the 5-way and 20-way accuracy with the trained
+        number of shots. With ``ways``, ``shots`` or ``episodes``: that one setting (5, 1 and 600 by
+        default) on held-out episodes drawn from ``seed``. With ``omniglot_runs``: Lake et al.'s
+        fixed 20-way 1-shot benchmark in that folder."""
         if omniglot_runs is not None:
             if ways is not None or shots is not None or episodes is not None:
                 raise GenlabError(
@@ -180,4 +188,20 @@ class FewShotRecipe(Recipe):
             from genlab.fewshot.benchmark import evaluate_omniglot_runs
 
             return evaluate_omniglot_runs(self, omniglot_runs)
-        return self.evaluate_episodes(ways or 5, shots or 1, episodes or 600)
+        if ways is not None or shots is not None or episodes is not None:
+            return self._held_out_accuracy(ways or 5, shots or 1, episodes or 600, seed=seed)
+        return self._report()
+
+    def _report(self) -> dict:
+        """The final evaluation of training: one-shot runs error and the 5- and 20-way accuracy."""
+        out = {"model": self.name}
+        err = self.runs_error()
+        if err is not None:
+            out["runs_error"] = err
+        test = self.pools[1]
+        for ways in (5, 20):
+            if int((test.counts >= self.cfg.shots + 1).sum()) >= ways:
+                r = self._held_out_accuracy(ways, self.cfg.shots, self.cfg.eval_episodes)
+                tag = f"{ways}way_{self.cfg.shots}shot"
+                out[f"accuracy_{tag}"], out[f"ci95_{tag}"] = r["accuracy"], r["ci95"]
+        return out

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, ConvGenerator
+from genlab.train.recipe import LABEL
 
 #: genlab's tuned conditional training (presets quick/full): TUNED plus stronger conditioning
 CONDITIONING = {**TUNED, "class_bn": True, "aux_weight": 0.5}
@@ -34,7 +35,7 @@ class CGANRecipe(GANRecipe):
     name = "cgan"
     Config = CGANConfig
     conditional = True
-    sample_options = ("label",)
+    options = (LABEL,)
     presets = {
         # hinge + TTUR (the projection discriminator's loss), a per-class scale and shift in every generator
         # batch norm and an auxiliary classifier term (AC-GAN, weight 0.5) on top of the projection: each

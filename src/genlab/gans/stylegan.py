@@ -29,6 +29,7 @@ from torch import nn
 
 from genlab.gans.base import TUNED, GANConfig, GANRecipe
 from genlab.gans.nets import ConvDiscriminator, stage_widths, upsampling_plan
+from genlab.train.recipe import Option
 
 TRUNCATION_SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
 # The quick and full presets use genlab's tuned GAN training (hinge loss, TTUR), mixing_prob 0.5 and the
@@ -156,7 +157,13 @@ class StyleGenerator(nn.Module):
 class StyleGANRecipe(GANRecipe):
     name = "stylegan"
     Config = StyleGANConfig
-    sample_options = ("truncation",)
+    options = (
+        Option(
+            "truncation",
+            float,
+            "truncation psi: w pulled towards the average style, 1 = none, smaller = less varied",
+        ),
+    )
     presets = {
         "quick": {"steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250, **TUNED, "mbstd_group": 4},
         "full": {

@@ -29,7 +29,8 @@ import torch
 from genlab.config import TrainConfig
 from genlab.errors import GenlabError
 from genlab.rl.envs import VALID_SEED_BASE, EnvPool, check_spaces, make_env, run_episodes, summarize
-from genlab.train.recipe import Recipe
+from genlab.train.recipe import Option, Recipe
+from genlab.utils.cliargs import positive_int
 
 #: engine settings every RL preset starts from (intervals count engine steps)
 RL_DEFAULTS = {"log_every": 500, "ckpt_every": 10_000, "eval_every": 5_000, "tensorboard": False}
@@ -49,6 +50,10 @@ class RLRecipe(Recipe):
     family = "rl"
     uses_dataset = False
     obs_kind = "box"  # "box" (neural networks) or "discrete" (tables)
+    options = (
+        Option("env", str, "gymnasium environment id", ("train",)),
+        Option("episodes", positive_int, "greedy evaluation episodes", ("eval",)),
+    )
 
     def build(self):
         if self.cfg.n_envs < 1:
@@ -105,22 +110,24 @@ class RLRecipe(Recipe):
         return {"return_100": self._return_100, "episodes": float(n)}
 
     # -- evaluation ---------------------------------------------------------------------
+    def evaluate(self, data=None, episodes: int | None = None) -> dict:
+        """The greedy policy over ``episodes`` final evaluation episodes (``final_eval_episodes`` by
+        default; seeds distinct from training and from the periodic validation)."""
+        return self._greedy_eval(episodes or self.cfg.final_eval_episodes)
+
     @torch.no_grad()
-    def evaluate_options(self, episodes: int | None = None, validation: bool = False, **_) -> dict:
-        """Greedy policy over ``episodes`` evaluation episodes (seeds distinct from training;
-        ``validation``: the seeds of the periodic evaluations, distinct from the final ones)."""
+    def _greedy_eval(self, episodes: int, validation: bool = False) -> dict:
+        """Mean, spread and more of the greedy policy's returns over ``episodes`` episodes
+        (``validation``: the seeds of the periodic evaluations, distinct from the final ones)."""
         self.train_mode(False)
-        n = episodes or self.cfg.final_eval_episodes
         seeds = {"first_seed": VALID_SEED_BASE} if validation else {}
-        returns = run_episodes(lambda o: self.act(o, greedy=True), self.cfg.env, n, **seeds, **self.env_kwargs())
+        returns = run_episodes(lambda o: self.act(o, greedy=True), self.cfg.env, episodes, **seeds, **self.env_kwargs())
         extra = {} if self.policy_step is None else {"policy_step": self.policy_step}
-        return {"model": self.name, **summarize(returns, self.cfg.env), **self.eval_extras(returns), **extra}
+        return {"model": self.name, **summarize(returns, self.cfg.env), **self._return_metrics(returns), **extra}
 
-    def eval_extras(self, returns: np.ndarray) -> dict:
+    def _return_metrics(self, returns: np.ndarray) -> dict:
+        """Metrics of an algorithm or environment beyond the return summary (Q-learning: success rate)."""
         return {}
-
-    def evaluate(self, data) -> dict:
-        return self.evaluate_options()
 
     def periodic_eval(self, step: int) -> dict:
         ev = self.validate(step)
@@ -134,7 +141,7 @@ class RLRecipe(Recipe):
 
     def validate(self, step: int) -> dict:
         """Score the current greedy policy on the validation episodes; remember it if it is the best so far."""
-        ev = self.evaluate_options(self.cfg.eval_episodes, validation=True)
+        ev = self._greedy_eval(self.cfg.eval_episodes, validation=True)
         self.best["validated_step"] = step
         if self.cfg.keep_best and ev["mean_return"] >= self.best["score"]:
             nets = {k: {n: t.detach().clone() for n, t in m.state_dict().items()} for k, m in self.nets.items()}

@@ -109,7 +109,7 @@ class QLearningRecipe(RLRecipe):
         q[s, a] += alpha * td
         return {"loss": float(np.mean(td**2)), "epsilon": self.epsilon, "lr": alpha, **self.episode_logs()}
 
-    def eval_extras(self, returns):
+    def _return_metrics(self, returns):
         return {"success_rate": float(np.mean(returns > 0))} if self.cfg.env.startswith("FrozenLake") else {}
 
     def extra_figures(self, store):

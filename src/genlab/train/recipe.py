@@ -7,7 +7,8 @@ A recipe owns its modules, optimisers, loss and sampler; the engine owns everyth
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -16,6 +17,39 @@ from genlab.config import TrainConfig
 from genlab.data.datasets import ImageData, load_dataset
 from genlab.train.distributed import DistInfo, average_gradients
 
+#: the commands a model's options can belong to
+COMMANDS = ("train", "sample", "eval")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command-line option a model takes: ``genlab COMMAND ... --NAME VALUE``.
+
+    ``commands`` says which commands take it: ``train`` sets the config field ``name``,
+    ``sample`` passes it to ``sample(n, generator, name=value)`` and ``eval`` to
+    ``evaluate(data, name=value)``. An option is passed only when it is given on the command
+    line, so the method's own default applies otherwise. Models that declare the same name must
+    agree on its type (the flag is one); ``genlab COMMAND --help`` lists each help with its models."""
+
+    name: str
+    type: Callable[[str], Any]
+    help: str
+    commands: tuple[str, ...] = ("sample",)
+
+    def __post_init__(self):
+        unknown = set(self.commands) - set(COMMANDS)
+        if unknown:
+            raise ValueError(f"option {self.name}: unknown command(s) {sorted(unknown)}; choose from {COMMANDS}")
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+#: options every conditional / latent-prior generator may declare
+LABEL = Option("label", int, "class to generate")
+TEMPERATURE = Option("temperature", float, "scale of the prior noise")
+
 
 class Recipe:
     name: ClassVar[str] = ""
@@ -23,8 +57,9 @@ class Recipe:
     Config: ClassVar[type] = TrainConfig
     presets: ClassVar[dict[str, dict]] = {"quick": {}, "full": {}, "book": {}}
     uses_dataset: ClassVar[bool] = True
-    #: sample() options the CLI may pass (e.g. "label", "steps", "sampler", "guidance")
-    sample_options: ClassVar[tuple[str, ...]] = ()
+    #: the command-line options this model takes, each saying which commands take it (see Option);
+    #: ``genlab train``, ``sample`` and ``eval`` build their model flags from these declarations
+    options: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, cfg, device: torch.device | str = "cpu", dist_info: DistInfo | None = None):
         self.cfg = cfg
@@ -48,8 +83,12 @@ class Recipe:
         """``n`` new images (N, C, H, W) in [0, 1]."""
         raise NotImplementedError(f"{self.name} does not generate samples")
 
-    def evaluate(self, data: ImageData) -> dict:
-        """Metrics on the held-out split."""
+    def evaluate(self, data: ImageData | None = None, **options) -> dict:
+        """Metrics on the held-out split: the one evaluation entry point (the end of training,
+        ``genlab eval``, the studio and the zoo checks all call it).
+
+        ``data`` is the model's dataset (None when ``uses_dataset`` is False); ``options`` are
+        the model's declared ``eval`` options, passed only when the caller sets them."""
         return {}
 
     def figures(self, store) -> list:
@@ -70,10 +109,23 @@ class Recipe:
     def load_extra_state(self, state: dict) -> None:
         pass
 
+    @property
+    def sampler_net(self) -> nn.Module:
+        """The network ``sample()`` draws with: the EMA copy of the weights where the model keeps one.
+
+        A name for the role, whatever key the network has in ``self.nets`` (those keys name the
+        checkpoint's tensors and stay as they are)."""
+        raise AttributeError(f"model '{self.name}' has no sampling network")
+
     # -- shared helpers ---------------------------------------------------------------
     @property
     def can_sample(self) -> bool:
         return type(self).sample is not Recipe.sample
+
+    @classmethod
+    def options_for(cls, command: str) -> tuple[Option, ...]:
+        """The declared options that ``command`` (train, sample or eval) takes."""
+        return tuple(o for o in cls.options if command in o.commands)
 
     def load_data(self) -> ImageData:
         if self.data is None:

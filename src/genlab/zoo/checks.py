@@ -6,9 +6,9 @@ Every kind reuses the model's own evaluation code or genlab's metrics; a check i
 - ``samples``: ``n`` images from ``recipe.sample`` (seeded; a conditional model, ``labels``, draws
   the digits 0..9 in turn) scored by :func:`genlab.metrics.quality.sample_quality`; ``metric`` is ``fid`` or
   ``label_acc`` (for text2image: the share of "a handwritten {digit}" images read as that digit);
-- ``episodes``: mean return of ``n`` greedy episodes (``recipe.evaluate_options``);
+- ``episodes``: mean return of ``n`` greedy episodes (``recipe.evaluate(episodes=n)``);
 - ``fewshot``: accuracy (percent) over ``episodes`` held-out ``ways``-way ``shots``-shot episodes
-  (``recipe.evaluate_episodes``);
+  (``recipe.evaluate(ways=..., shots=..., episodes=...)``);
 - ``zeroshot``: zero-shot accuracy of ``recipe.classify`` with the digits' names on the held-out split;
 - ``reconstruction``: ``metric`` (e.g. ``recon_mse``) of :func:`genlab.metrics.reconstruction.reconstruction_metrics`
   on the held-out split.
@@ -51,11 +51,13 @@ def measure(recipe, check: dict) -> float:
     if kind == "samples":
         return _samples(recipe, check)
     if kind == "episodes":
-        return float(recipe.evaluate_options(episodes=int(check["n"]))["mean_return"])
+        return float(recipe.evaluate(episodes=int(check["n"]))["mean_return"])
     if kind == "fewshot":
         kw = {"seed": int(check["seed"])} if "seed" in check else {}
         return float(
-            recipe.evaluate_episodes(int(check["ways"]), int(check["shots"]), int(check["episodes"]), **kw)["accuracy"]
+            recipe.evaluate(ways=int(check["ways"]), shots=int(check["shots"]), episodes=int(check["episodes"]), **kw)[
+                "accuracy"
+            ]
         )
     data = recipe.load_data()
     x, y = data.x_test.to(recipe.device), data.y_test.to(recipe.device)
