@@ -29,7 +29,7 @@ from genlab.diffusion.schedules import NoiseSchedule
 from genlab.diffusion.unet import UNet
 from genlab.errors import GenlabError
 from genlab.train.optim import ema_update
-from genlab.train.recipe import Recipe, in_chunks
+from genlab.train.recipe import LABEL, Option, Recipe, in_chunks
 from genlab.utils.runtime import use_bf16
 
 EVAL_SEED = 2024
@@ -93,7 +93,13 @@ class DDPMRecipe(Recipe):
             "ema_decay": 0.9995,
         },
     }
-    sample_options = ("label", "steps", "sampler", "guidance", "eta")
+    options = (
+        LABEL,
+        Option("steps", int, "sampler steps"),
+        Option("sampler", str, "diffusion sampler: dpm++2m (default, 15 steps) | ddim (50) | ddpm (1000, the book's)"),
+        Option("guidance", float, "classifier-free guidance weight"),
+        Option("eta", float, "sampler stochasticity for dpm++2m and ddim: 0 = deterministic, 1 = DDPM-like noise"),
+    )
 
     def build(self):
         cfg = self.cfg
@@ -142,10 +148,15 @@ class DDPMRecipe(Recipe):
         return {"loss": loss}
 
     # -- sampling ---------------------------------------------------------------------
+    @property
+    def sampler_net(self) -> UNet:
+        """The EMA of the weights: what every sampler runs."""
+        return self.nets["ema"]
+
     def denoiser(self, labels=None, guidance: float = 1.0, bf16: bool | None = None) -> Denoiser:
         """The EMA network as a (guided) denoiser for the samplers."""
         bf16 = use_bf16(self.cfg.sample_bf16 if bf16 is None else bf16, self.device)
-        return Denoiser(self.nets["ema"], self.schedule, self.cfg.prediction, labels, guidance, bf16=bf16)
+        return Denoiser(self.sampler_net, self.schedule, self.cfg.prediction, labels, guidance, bf16=bf16)
 
     def labels_for(self, n: int, label, generator=None) -> torch.Tensor | None:
         """``label``: an int or a tensor of n labels; None draws the n labels uniformly (from
