@@ -1,13 +1,13 @@
 """Run the benchmark suite: `python -m bench` (all) or `python -m bench core vae gan ...`.
 
-Each bench/bench_NAME.py is a script with a `main(argv)` function that prints a table and writes
-bench/results/NAME.json. Run benchmarks with nothing else busy on the machine.
+Each bench/bench_NAME.py is a script with a `main(argv: list[str] | None = None)` function that
+parses argv (the command line's options when None), prints a table and writes bench/results/NAME.json;
+options given here go to every benchmark named. Run benchmarks with nothing else busy on the machine.
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
 import time
 from pathlib import Path
@@ -30,12 +30,7 @@ def main(argv: list[str]) -> int:
         print(f"\n=== bench {name} ===", flush=True)
         t0 = time.time()
         mod = importlib.import_module(f"bench.bench_{name}")
-        opts = [a for a in argv if a.startswith("-")]
-        if inspect.signature(mod.main).parameters:
-            mod.main(opts)
-        else:  # scripts that read sys.argv themselves
-            sys.argv = [f"bench/bench_{name}.py", *opts]
-            mod.main()
+        mod.main([a for a in argv if a.startswith("-")])
         print(f"(bench {name}: {time.time() - t0:.1f} s)")
     return 0
 

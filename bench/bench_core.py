@@ -6,6 +6,7 @@ eager vs channels-last vs bf16 autocast vs torch.compile, and DDP 1 vs 2 process
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -194,7 +195,11 @@ def ddp_throughput(steps: int = 60) -> list[dict]:
     return rows
 
 
-def main(argv):
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench core", description=__doc__.splitlines()[0])
+    p.add_argument("--compile", action="store_true", help="also time torch.compile'd convolution steps")
+    p.add_argument("--no-ddp", action="store_true", help="skip the two-process DDP throughput")
+    a = p.parse_args(argv)
     settings = pin_threads()
     peak = matmul_peak_flops()
     print(f"threads: {settings}; fp32 matmul peak (best of 1024^3-3072^3): {peak / 1e9:.1f} GFLOP/s")
@@ -215,9 +220,9 @@ def main(argv):
             ],
         )
     )
-    conv = conv_variants(peak, "--compile" in argv)
+    conv = conv_variants(peak, a.compile)
     print(table(conv, ["variant", "step_ms", "vs_eager", "first_step_s", "mfu_fp32_peak"]))
-    ddp = [] if "--no-ddp" in argv else ddp_throughput()
+    ddp = [] if a.no_ddp else ddp_throughput()
     if ddp:
         print(table(ddp))
     path = save_result(
@@ -227,4 +232,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

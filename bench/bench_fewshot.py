@@ -68,7 +68,7 @@ def same_episodes(recipes: dict, ways: int, shots: int, episodes: int) -> list[d
     return rows
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench fewshot")
     p.add_argument("--default-steps", type=int, help="steps of the default model (default: the full preset's)")
     p.add_argument("--compare-steps", type=int, default=300, help="steps of each model in the comparisons")

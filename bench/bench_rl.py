@@ -129,7 +129,7 @@ def speed(steps: int, rounds: int, names: list[str]) -> dict:
     return {"hyper_parameters": HP, "runs": runs, "median": med, "ratios": ratios}
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench rl", description=__doc__.splitlines()[0])
     p.add_argument("--algos", default="dqn,reinforce,a2c")
     p.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds")
@@ -195,6 +195,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-
-    main(sys.argv[1:])
+    main()

@@ -50,12 +50,12 @@ def timed_queries(fn, n: int = 100) -> dict:
     return {"median_ms": round(float(np.median(ms)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", help="a CLIP run folder (default: train a quick-preset CLIP for a few steps)")
     p.add_argument("--n", type=int, default=10_000)
     p.add_argument("--workdir", help="where images, run and index go (default: a temporary folder)")
-    a = p.parse_args()
+    a = p.parse_args(argv)
     threads = set_threads()
     work = Path(a.workdir or tempfile.mkdtemp(prefix="bench-search-"))
     run = a.model

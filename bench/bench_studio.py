@@ -1,6 +1,6 @@
 """The studio under load: `genlab studio` runs as a real server process (on 127.0.0.1, a free port)
 and N concurrent browser-less users, each a websocket client speaking Streamlit's own protocol
-(bench/studio_client.py), generate images on the Text to image page several times: set the prompt
+(genlab/app/studio_client.py), generate images on the Text to image page several times: set the prompt
 and seed, press Generate, wait for the run to finish and fetch the picture. Reports, per row:
 requests answered with images, errors (a message or exception in the page), requests lost (no
 answer, dropped connection), latency p50/p95/max (seconds from the click to the decoded picture),
@@ -70,7 +70,7 @@ async def user(
     url: str, i: int, requests: int, n: int, timeout: float, latencies: list, errors: list, lost: list
 ) -> None:
     """One browser-less user: open the studio, then generate ``requests`` times with different prompts and seeds."""
-    from bench.studio_client import StudioSession, generate
+    from genlab.app.studio_client import StudioSession, generate
 
     try:
         session = await StudioSession.open(url, timeout)
@@ -259,7 +259,7 @@ def bootstrap(until: set[str], poll_s: float = 10.0) -> dict:
     images and what each background training cost (CPU and wall seconds, from the trainer)."""
     import json
 
-    from bench.studio_client import StudioSession, generate
+    from genlab.app.studio_client import StudioSession, generate
 
     with tempfile.TemporaryDirectory() as tmp:
         runs, env = Path(tmp) / "runs", {**os.environ, "GENLAB_CACHE": str(Path(tmp) / "cache")}
@@ -297,7 +297,7 @@ def bootstrap(until: set[str], poll_s: float = 10.0) -> dict:
     }
 
 
-def main(argv):
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench studio")
     p.add_argument("--sessions", default="10", help="concurrent users, e.g. 10 or 10,20 (a 1-user row is always added)")
     p.add_argument("--requests", type=int, default=3, help="generations per user")
@@ -395,6 +395,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    import sys
-
-    main(sys.argv[1:])
+    main()

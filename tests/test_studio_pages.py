@@ -3,6 +3,7 @@ page), on tiny runs trained once for the module; and one end-to-end test in a re
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -316,28 +317,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def studio(runs):
+@contextlib.contextmanager
+def running_studio(runs: Path, *flags: str, env: dict | None = None):
+    """`genlab studio --runs RUNS FLAGS` on a free port in a process group of its own; yields its URL
+    once the server answers its health check, and stops the group afterwards."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), "--no-train"],
+        [sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                raise AssertionError(f"the studio did not start: {proc.stdout.read().decode()[-2000:]}") from None
-            time.sleep(0.3)
-    yield url
-    os.killpg(proc.pid, 15)
-    proc.wait(timeout=30)
+    try:
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise AssertionError(f"the studio did not start: {proc.stdout.read().decode()[-2000:]}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the group may be gone already
+            os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+def studio(runs):
+    with running_studio(runs, "--no-train") as url:
+        yield url
 
 
 @pytest.fixture
@@ -445,7 +458,7 @@ def test_concurrent_websocket_users_each_get_their_images(studio):
     (the load bench's client): every request is answered with its own prompt's pictures."""
     import asyncio
 
-    from bench.studio_client import StudioSession, generate
+    from genlab.app.studio_client import StudioSession, generate
 
     async def user(i: int) -> list:
         session = await StudioSession.open(studio)
@@ -518,29 +531,10 @@ def zoo_studio(tmp_path):
 
     if not zoo.available(Path(zoo.__file__).parent):  # the shipped zoo, whatever GENLAB_ZOO says here
         pytest.fail("the package ships no pretrained model (build them with 'genlab pretrained build')")
-    port = free_port()
     env = {**os.environ, "GENLAB_CACHE": str(tmp_path / "cache")}
     env.pop("GENLAB_ZOO", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(tmp_path / "runs")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                raise AssertionError(f"the studio did not start: {proc.stdout.read().decode()[-2000:]}") from None
-            time.sleep(0.3)
-    yield url, tmp_path / "runs"
-    os.killpg(proc.pid, 15)
-    proc.wait(timeout=30)
+    with running_studio(tmp_path / "runs", env=env) as url:
+        yield url, tmp_path / "runs"
 
 
 def test_every_page_answers_from_the_pretrained_models_on_a_fresh_machine(zoo_studio, chromium):

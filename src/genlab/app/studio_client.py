@@ -6,6 +6,7 @@ from the deltas it gets back (each widget id ends with the page's key), then set
 presses buttons by sending the next run's widget states. :func:`generate` is one Text to image
 request: set the prompt, press Generate, wait for the run to finish, check the page said "N images
 for “PROMPT”", fetch the picture from the server's media endpoint (as the browser does) and decode it.
+The load bench (``python -m bench studio``) and the studio tests drive the server with it.
 """
 
 from __future__ import annotations
