@@ -80,6 +80,7 @@ def test_play_writes_gif(dqn_run, tmp_path, cli):
         (["train", "dqn", "--env", "FrozenLake-v1"], "Box observation"),
         (["train", "qlearning", "--env", "CartPole-v1"], "discrete (tabular) observation"),
         (["train", "dqn", "--set", "target_update=soft"], "target_update must be one of"),
+        (["train", "dqn", "--set", "learner=lean"], "learner must be one of"),
     ],
 )
 def test_bad_input_is_one_line(args, words, tmp_path, capsys):
@@ -125,13 +126,14 @@ def test_keep_best_puts_back_the_best_validated_policy(dqn_run):
 
 
 def test_flat_adam_matches_torch_adam():
-    """The DQN's lean step (FlatAdam: one fused call on flat buffers) is clip_grad_norm_ + torch.optim.Adam(fused), step for step."""
+    """The numpy learner's step (FlatAdam: one fused call on flat buffers) is clip_grad_norm_ + torch.optim.Adam(fused),
+    step for step."""
     import copy
 
     import torch
     import torch.nn.functional as F
 
-    from genlab.rl.lean import FlatAdam, FlatMLP
+    from genlab.rl.dqn_numpy import FlatAdam, FlatMLP
     from genlab.rl.nets import MLP
 
     torch.manual_seed(0)
@@ -139,12 +141,12 @@ def test_flat_adam_matches_torch_adam():
     b = copy.deepcopy(a)
     oa, ob = (torch.optim.Adam(m.parameters(), lr=1e-3, fused=True) for m in (a, b))
     assert FlatAdam.supports(ob) and not FlatAdam.supports(torch.optim.Adam(b.parameters(), foreach=True))
+    pb = list(b.parameters())
     flat = FlatMLP(b)
     adam = FlatAdam(ob, flat)
-    pa, pb = list(a.parameters()), list(b.parameters())
-    assert all(
-        p.data_ptr() == flat.flat[s].data_ptr() for p, s in zip(pb, flat.slices)
-    )  # the module's parameters are views
+    pa = list(a.parameters())
+    assert all(p is q for p, q in zip(pb, b.parameters()))  # the same Parameter objects (the optimiser holds them) ...
+    assert all(p.data_ptr() == flat.flat[s].data_ptr() for p, s in zip(pb, flat.slices))  # ... now views of the buffer
     for i in range(30):
         x, y = torch.randn(16, 4) * 5, torch.randn(16, 2) * 10
         for opt in (oa, ob):
@@ -171,7 +173,7 @@ def test_flat_adam_matches_torch_adam():
 
 @pytest.mark.parametrize("double,loss", [(True, "huber"), (False, "mse")])
 def test_written_out_gradients_equal_autograd(double, loss):
-    """The DQN's lean update (numpy on flat buffers: td_gradients) gives autograd's loss, mean Q and gradients."""
+    """The numpy learner's TD loss, mean Q and gradients (td_gradients) are autograd's (td_loss)."""
     import torch
 
     from genlab.registry import get_recipe
@@ -179,7 +181,7 @@ def test_written_out_gradients_equal_autograd(double, loss):
 
     cls = get_recipe("dqn")
     recipe = cls(build_config(cls, "quick", {"double": double, "loss": loss, "batch_size": 48}), "cpu")
-    assert recipe.lean
+    assert recipe.fast is not None  # learner=auto on the CPU
     g = torch.Generator().manual_seed(0)
     obs, next_obs = torch.randn(48, 4, generator=g) * 2, torch.randn(48, 4, generator=g) * 2
     batch = (
@@ -190,16 +192,64 @@ def test_written_out_gradients_equal_autograd(double, loss):
         (torch.rand(48, generator=g) < 0.2).float(),
     )
     loss_a, q_a = recipe.td_loss(*batch)
-    grads_a = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss_a, recipe.params["q"])])
-    loss_m, q_m = recipe.td_gradients(*(t.numpy() for t in batch))
+    grads_a = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss_a, list(recipe.nets["q"].parameters()))])
+    loss_m, q_m = recipe.fast.td_gradients(*(t.numpy() for t in batch))
     loss_a, q_a = loss_a.item(), q_a.item()
     assert abs(loss_m - loss_a) < 1e-5 * max(1.0, abs(loss_a)) and abs(q_m - q_a) < 1e-5
-    assert float((grads_a - recipe.adam.grad).abs().max()) < 1e-5 * max(1.0, float(grads_a.abs().max()))
+    assert float((grads_a - recipe.fast.adam.grad).abs().max()) < 1e-5 * max(1.0, float(grads_a.abs().max()))
     with torch.no_grad():  # acting: the module's Q values through the numpy forward pass
-        assert np.allclose(recipe.flat["q"].forward(obs.numpy())[-1], recipe.nets["q"](obs).numpy(), atol=1e-5)
+        assert np.allclose(recipe.fast.q_values(obs.numpy()), recipe.q_values(obs.numpy()), atol=1e-5)
 
 
-def test_lean_state_survives_a_checkpoint(tmp_path):
+@pytest.mark.parametrize("double,loss,target", [(True, "huber", "polyak"), (False, "mse", "hard")])
+def test_numpy_learner_trains_as_autograd(double, loss, target):
+    """learner=numpy and learner=autograd, same seed, 400 env steps (337 updates): the same losses and
+    the same parameters of both networks, to float rounding."""
+
+    from genlab.registry import get_recipe
+    from genlab.train.engine import build_config
+    from genlab.utils.runtime import seed_everything
+
+    cls = get_recipe("dqn")
+    runs = {}
+    for learner in ("autograd", "numpy"):
+        over = {"learning_starts": 64, "steps": 400, "double": double, "loss": loss, "target_update": target}
+        cfg = build_config(cls, "quick", {**over, "target_every": 100, "learner": learner})
+        seed_everything(0)
+        recipe = cls(cfg, "cpu")
+        assert (recipe.fast is None) == (learner == "autograd")
+        recipe.train_mode(True)
+        losses = [recipe.train_step(None, step)["loss"] for step in range(400)]
+        runs[learner] = recipe, np.array(losses)
+    (a, loss_a), (b, loss_b) = runs["autograd"], runs["numpy"]
+    assert a.n_updates == b.n_updates == 400 - 64 + 1
+    assert np.allclose(loss_b, loss_a, rtol=1e-4, atol=1e-6), float(np.abs(loss_b - loss_a).max())
+    for k in ("q", "target"):
+        for (name, pa), pb in zip(a.nets[k].named_parameters(), b.nets[k].parameters()):
+            err = float((pa - pb).detach().abs().max()) / max(1e-3, float(pa.detach().abs().max()))
+            assert err < 1e-5, (k, name, err)
+    opt_a, opt_b = (r.opts["q"].state_dict()["state"] for r in (a, b))
+    assert all(float(opt_a[i]["step"]) == float(opt_b[i]["step"]) == a.n_updates for i in opt_a)
+
+
+def test_numpy_learner_says_where_it_does_not_apply():
+    import torch
+    from torch import nn
+
+    from genlab.rl.dqn_numpy import NumpyLearner
+    from genlab.rl.nets import MLP
+
+    relu, tanh = MLP(4, (8,), 2), MLP(4, (8,), 2, activation=nn.Tanh)
+    fused = torch.optim.Adam(relu.parameters(), fused=True)
+    cpu = torch.device("cpu")
+    assert NumpyLearner.unsupported(relu, fused, cpu, distributed=False) == ""
+    assert "ReLU" in NumpyLearner.unsupported(tanh, torch.optim.Adam(tanh.parameters(), fused=True), cpu, False)
+    assert "fused Adam" in NumpyLearner.unsupported(relu, torch.optim.SGD(relu.parameters(), lr=0.1), cpu, False)
+    assert "DDP" in NumpyLearner.unsupported(relu, fused, cpu, distributed=True)
+    assert "CPU" in NumpyLearner.unsupported(relu, fused, torch.device("cuda"), False)
+
+
+def test_numpy_learner_state_survives_a_checkpoint(tmp_path):
     """Parameters and Adam moments live in flat buffers: a checkpoint stores them, a fresh recipe loads them back
     into its own flat buffers, and the next update is the same in both."""
     import torch
@@ -219,12 +269,12 @@ def test_lean_state_survives_a_checkpoint(tmp_path):
     seed_everything(1)
     b = cls(cfg, "cpu")
     b.load_state(load_checkpoint(tmp_path / "ckpt")[0])
-    assert b.lean and b.opts["q"].state[b.params["q"][0]]["exp_avg"].data_ptr() == b.adam.exp_avg.data_ptr()
-    assert float(b.adam.steps[0]) == float(a.adam.steps[0]) > 0
+    p0 = next(b.nets["q"].parameters())
+    assert b.fast is not None and b.opts["q"].state[p0]["exp_avg"].data_ptr() == b.fast.adam.exp_avg.data_ptr()
+    assert float(b.fast.adam.steps[0]) == float(a.fast.adam.steps[0]) > 0
     for r in (a, b):
         r.buffer = a.buffer
         np.random.seed(5)
         r.update()
-    for k in ("q", "target"):
-        assert torch.equal(a.flat[k].flat, b.flat[k].flat), k
-    assert torch.equal(a.adam.exp_avg_sq, b.adam.exp_avg_sq)
+    assert torch.equal(a.fast.q.flat, b.fast.q.flat) and torch.equal(a.fast.target.flat, b.fast.target.flat)
+    assert torch.equal(a.fast.adam.exp_avg_sq, b.fast.adam.exp_avg_sq)

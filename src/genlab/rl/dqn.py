@@ -11,14 +11,11 @@ termination: those transitions bootstrap. The target network follows by Polyak a
 hard copies. The replay buffer is not checkpointed: a resumed run refills it first. The run ends
 with the best policy of the periodic validations (``keep_best``, see base.py).
 
-On a net this small the cost of a step is the number of framework calls, not arithmetic. On
-the CPU (``lean``) the networks' parameters live in flat buffers (genlab.rl.lean): acting, the
-target and the update run as numpy kernels on views of them (``td_gradients``: the chain rule
-through the ReLU MLP written out, no autograd graph), clipping, the fused Adam kernel and the
-Polyak average are one call each on the whole network, the replay buffer hands out numpy
-arrays, and an exploring step skips the network (``python -m bench rl --speed``). ``td_loss``
-is the same loss through autograd, for the other cases (a GPU, another optimiser or
-activation, bf16 autocast, DDP: its gradient averaging hooks into autograd).
+The learner here is the textbook one: ``td_loss`` through autograd, ``Recipe.optimize``, a
+Polyak step. On a net this small the cost of an update is the number of framework calls, not
+arithmetic, so on the CPU (``learner=auto``, the default) the same update runs written out in
+numpy on flat buffers (genlab.rl.dqn_numpy.NumpyLearner: same interface, same numbers up to
+float rounding, ``python -m bench rl --speed``); ``learner=autograd`` keeps this one everywhere.
 
 The ``book`` preset is the textbook agent: MLP 128-128, buffer 10k, batch 32, MSE, one replay
 (one minibatch update) per *episode*, epsilon *= 0.995 per replay, target copied every 100
@@ -35,7 +32,7 @@ import torch.nn.functional as F
 
 from genlab.errors import GenlabError
 from genlab.rl.base import RL_DEFAULTS, RLConfig, RLRecipe
-from genlab.rl.lean import FlatAdam, FlatMLP
+from genlab.rl.dqn_numpy import NumpyLearner
 from genlab.rl.nets import MLP
 from genlab.rl.replay import ReplayBuffer
 from genlab.rl.schedules import exponential, linear
@@ -66,6 +63,7 @@ class DQNConfig(RLConfig):
     epsilon_steps: int = 8_000
     epsilon_decay: float = 0.995
     fail_reward: float | None = None  # replaces the reward of terminating transitions (the book: -10)
+    learner: str = "auto"  # autograd | numpy (the same update written out, CPU) | auto: numpy where it applies
 
 
 BOOK = {
@@ -107,6 +105,7 @@ class DQNRecipe(RLRecipe):
             ("loss", ("huber", "mse")),
             ("target_update", ("polyak", "hard")),
             ("epsilon_schedule", ("linear", "exp")),
+            ("learner", ("auto", "autograd", "numpy")),
         ):
             if getattr(cfg, key) not in allowed:
                 raise GenlabError(f"{key} must be one of {', '.join(allowed)}, got '{getattr(cfg, key)}'")
@@ -118,18 +117,19 @@ class DQNRecipe(RLRecipe):
             self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, fused=True)
         except RuntimeError:  # a device (or torch < 2.4 on CPU) without the fused kernel
             self.opts["q"] = torch.optim.Adam(self.nets["q"].parameters(), lr=cfg.lr, foreach=True)
-        self.params = {k: list(self.nets[k].parameters()) for k in ("q", "target")}
-        self.lean = (
-            self.device.type == "cpu"
-            and FlatAdam.supports(self.opts["q"])
-            and self.nets["q"].relu
-            and not self.dist.enabled
-        )
-        if self.lean:  # the parameters move into flat buffers (the modules see no difference)
-            self.flat = {k: FlatMLP(self.nets[k]) for k in ("q", "target")}
-            self.adam = FlatAdam(self.opts["q"], self.flat["q"])
         self.buffer = ReplayBuffer(cfg.buffer_size, n_obs)
         self.n_updates, self.last = 0, {"loss": 0.0, "q_mean": 0.0}
+        self.fast = self.numpy_learner()
+
+    def numpy_learner(self) -> NumpyLearner | None:
+        """The speed path where ``learner`` asks for it and it applies (it moves the networks'
+        parameters into flat buffers; modules, optimiser and checkpoints see no difference)."""
+        if self.cfg.learner == "autograd":
+            return None
+        why_not = NumpyLearner.unsupported(self.nets["q"], self.opts["q"], self.device, self.dist.enabled)
+        if why_not and self.cfg.learner == "numpy":
+            raise GenlabError(f"learner=numpy does not apply here: {why_not}; use learner=auto or autograd")
+        return None if why_not else NumpyLearner(self.nets["q"], self.nets["target"], self.opts["q"], self.cfg)
 
     def epsilon(self, step: int) -> float:
         c = self.cfg
@@ -137,20 +137,19 @@ class DQNRecipe(RLRecipe):
             return exponential(c.epsilon_start, c.epsilon_end, self.n_updates, c.epsilon_decay)
         return linear(c.epsilon_start, c.epsilon_end, step * c.n_envs, c.epsilon_steps)
 
-    @torch.no_grad()
     def act(self, obs, greedy=True, epsilon: float = 0.0):
         if not greedy:
             explore = np.random.random(len(obs)) < epsilon
             random_actions = np.random.randint(self.n_actions, size=len(obs))
             if explore.all():  # no network call needed
                 return random_actions
-        if self.lean:
-            actions = self.flat["q"].forward(obs)[-1].argmax(1)
-        else:
-            actions = (
-                self.nets["q"](torch.as_tensor(obs, dtype=torch.float32, device=self.device)).argmax(1).cpu().numpy()
-            )
+        actions = (self.fast or self).q_values(obs).argmax(1)
         return actions if greedy else np.where(explore, random_actions, actions)
+
+    @torch.no_grad()
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q(s, .) of the online network, (N, actions)."""
+        return self.nets["q"](torch.as_tensor(obs, dtype=torch.float32, device=self.device)).cpu().numpy()
 
     @torch.no_grad()
     def td_target(self, rewards, next_obs, terminated, online_next=None):
@@ -175,44 +174,25 @@ class DQNRecipe(RLRecipe):
         loss = F.smooth_l1_loss(q, y) if self.cfg.loss == "huber" else F.mse_loss(q, y)
         return loss, q.mean()
 
-    def td_gradients(self, obs, actions, rewards, next_obs, terminated) -> tuple[float, float]:
-        """``td_loss``'s loss and mean Q (floats) on numpy arrays, its gradients written into
-        ``self.adam.grad`` by the chain rule (lean path, genlab.rl.lean): dloss/dq = clamp(q - y, -1, 1) / B
-        for the Huber loss, 2 (q - y) / B for the MSE, at the actions taken and 0 elsewhere."""
-        cfg, n, rows = self.cfg, len(actions), np.arange(len(actions))
-        outs = self.flat["q"].forward(np.concatenate([obs, next_obs]) if cfg.double else obs)
-        q = outs[-1][rows, actions]
-        next_q = self.flat["target"].forward(next_obs)[-1]
-        next_v = next_q[rows, outs[-1][n:].argmax(1)] if cfg.double else next_q.max(1)
-        d = q - (rewards + cfg.gamma * (1.0 - terminated) * next_v)
-        if cfg.loss == "huber":  # 0.5 d^2 where |d| < 1, else |d| - 0.5, i.e. c (|d| - c / 2) with c = min(|d|, 1)
-            abs_d = np.abs(d)
-            c = np.minimum(abs_d, 1.0)
-            loss, dq = np.dot(c, abs_d - 0.5 * c), np.maximum(np.minimum(d, 1.0), -1.0) / n
-        else:
-            loss, dq = np.dot(d, d), d * (2.0 / n)
-        grad_q = np.zeros((n, outs[-1].shape[1]), dtype=np.float32)
-        grad_q[rows, actions] = dq
-        self.flat["q"].backward([o[:n] for o in outs], grad_q, self.adam.grads)
-        return float(loss) / n, float(np.add.reduce(q)) / n
-
-    def update(self) -> None:
+    def learn(self, obs, actions, rewards, next_obs, terminated) -> tuple[float, float]:
+        """One update on a minibatch of numpy arrays: the TD loss's gradient step (clipped), then
+        the Polyak average of the target; returns the loss and the mean Q before the step."""
         cfg = self.cfg
-        # the written-out gradients are float32 arithmetic: under amp=bf16 autocast, autograd's path instead
-        if self.lean and not torch.is_autocast_enabled("cpu"):
-            loss, q_mean = self.td_gradients(*self.buffer.sample_arrays(cfg.batch_size))
-            self.adam.step(clip=cfg.grad_clip or None)
-        else:
-            loss, q_mean = self.td_loss(*self.buffer.sample(cfg.batch_size, self.device))
-            self.optimize("q", loss, clip=cfg.grad_clip or None, params=self.params["q"])
-            loss, q_mean = loss.item(), q_mean.item()
-        self.n_updates += 1
+        batch = (torch.as_tensor(a, device=self.device) for a in (obs, actions, rewards, next_obs, terminated))
+        loss, q_mean = self.td_loss(*batch)
+        self.optimize("q", loss, clip=cfg.grad_clip or None)
         if cfg.target_update == "polyak":
             with torch.no_grad():
-                if self.lean:
-                    self.flat["target"].flat.lerp_(self.flat["q"].flat, cfg.tau)
-                else:
-                    torch._foreach_lerp_(self.params["target"], self.params["q"], cfg.tau)
+                for p_target, p in zip(self.nets["target"].parameters(), self.nets["q"].parameters()):
+                    p_target.lerp_(p, cfg.tau)
+        return loss.item(), q_mean.item()
+
+    def update(self) -> None:
+        batch = self.buffer.sample(self.cfg.batch_size)
+        # the numpy learner's arithmetic is float32: under amp=bf16 autocast, autograd's path runs
+        fast = self.fast is not None and not torch.is_autocast_enabled("cpu")
+        loss, q_mean = (self.fast if fast else self).learn(*batch)
+        self.n_updates += 1
         self.last = {"loss": loss, "q_mean": q_mean}
 
     def train_step(self, batch, step):
@@ -249,5 +229,5 @@ class DQNRecipe(RLRecipe):
     def load_extra_state(self, state):
         super().load_extra_state(state)
         self.n_updates = int(state.get("n_updates", 0))
-        if self.lean:  # load_state_dict gave the optimiser new state tensors: back into the flat buffers
-            self.adam.bind()
+        if self.fast is not None:
+            self.fast.after_load()

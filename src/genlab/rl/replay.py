@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 
 class ReplayBuffer:
@@ -33,11 +32,7 @@ class ReplayBuffer:
         self.pos = int(idx[-1] + 1) % self.capacity
         self.size = min(self.size + len(actions), self.capacity)
 
-    def sample_arrays(self, batch_size: int) -> tuple[np.ndarray, ...]:
+    def sample(self, batch_size: int) -> tuple[np.ndarray, ...]:
         """(obs, actions, rewards, next_obs, terminated) arrays for ``batch_size`` random transitions."""
         idx = np.random.randint(0, self.size, size=batch_size)
         return tuple(a[idx] for a in (self.obs, self.actions, self.rewards, self.next_obs, self.terminated))
-
-    def sample(self, batch_size: int, device="cpu") -> tuple[torch.Tensor, ...]:
-        """``sample_arrays`` as tensors on ``device``."""
-        return tuple(torch.as_tensor(a, device=device) for a in self.sample_arrays(batch_size))

@@ -1,9 +1,13 @@
-"""A ReLU MLP trained on one flat buffer with numpy kernels: the DQN's CPU fast path.
+"""The DQN update written out in numpy on flat buffers: the CPU speed path of genlab.rl.dqn.
 
-At a batch of 64 on a 128-128 network an update is about thirty small kernels. Called through
-torch, each pays its dispatch (autograd, dispatcher, tensor bookkeeping: 3-10 us), which was
-most of the update; numpy calls cost about a microsecond, and its BLAS is as fast as torch's
-for these products. So here:
+:class:`NumpyLearner` has the interface of the plain learner in dqn.py (``q_values`` to act,
+``learn`` for one update: loss, gradients, clipping, Adam, Polyak average) and gives its numbers up
+to float rounding (tests/test_rl_dqn.py holds the two equal, step by step and over a training run).
+
+Why it is faster: at a batch of 64 on a 128-128 network an update is about thirty small kernels.
+Called through torch, each pays its dispatch (autograd, dispatcher, tensor bookkeeping: 3-10 us),
+which is most of the update; a numpy call costs about a microsecond, and its BLAS is as fast as
+torch's for these products. So here:
 
 - the nn.Module's parameters become views into one contiguous float32 tensor (:class:`FlatMLP`):
   the module is unchanged for everyone else (``forward``, ``state_dict``, checkpoints), while
@@ -12,9 +16,9 @@ for these products. So here:
   state tensors are views into flat buffers too (:class:`FlatAdam`), so the fused Adam kernel
   and a Polyak average are each one call on the whole network.
 
-The numbers are autograd's and ``torch.optim.Adam(fused=True)`` + ``clip_grad_norm_``'s up to
-float rounding (tests check both). CPU only, float32; the caller decides when it applies
-(not under DDP, whose gradient averaging hooks into autograd, nor under autocast).
+CPU only, float32, a ReLU MLP and a plain fused Adam (:meth:`NumpyLearner.unsupported` says
+what does not fit); not under DDP, whose gradient averaging hooks into autograd, nor under
+autocast (the recipe checks that per update).
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.adam import adam
 
 
 class FlatMLP:
-    """``mlp``'s parameters re-pointed into ``self.flat`` (in ``parameters()`` order); ``layers``:
-    numpy (weight (out, in), bias) views of each Linear. ``mlp`` must be a ReLU MLP on the CPU
-    (Linear, ReLU, ..., Linear)."""
+    """``mlp``'s parameters moved into ``self.flat`` (in ``parameters()`` order): each ``nn.Parameter``
+    keeps its identity (optimisers and modules holding it see no change) and becomes a view of the
+    flat buffer (``torch.utils.swap_tensors``). ``layers``: numpy (weight (out, in), bias) views of
+    each Linear. ``mlp`` must be a ReLU MLP on the CPU (Linear, ReLU, ..., Linear)."""
 
     def __init__(self, mlp: nn.Sequential):
         params = list(mlp.parameters())
@@ -35,7 +41,8 @@ class FlatMLP:
         self.slices, offset = [], 0
         for p in params:
             self.slices.append(slice(offset, offset + p.numel()))
-            p.data = self.flat[self.slices[-1]].view_as(p)
+            view = nn.Parameter(self.flat[self.slices[-1]].view_as(p), requires_grad=p.requires_grad)
+            torch.utils.swap_tensors(p, view)
             offset += p.numel()
         self.weight_shapes = [tuple(p.shape) for p in params[::2]]
         self.layers = self.views(self.flat)
@@ -115,7 +122,7 @@ class FlatAdam:
                 "exp_avg": self.exp_avg[sl].view_as(p),
                 "exp_avg_sq": self.exp_avg_sq[sl].view_as(p),
             }
-        self.step0 = self.steps[0]
+        self.step0, self.other_steps = self.steps[0], self.steps[1:]
 
     def step(self, clip: float | None = None) -> None:
         """``clip_grad_norm_(clip)`` then ``opt.step()``, on the gradients in ``self.grad``."""
@@ -123,23 +130,87 @@ class FlatAdam:
             norm = float(np.sqrt(np.dot(self.grad_np, self.grad_np)))
             if norm > clip:
                 self.grad_np *= np.float32(clip / (norm + 1e-6))
-        self.steps += 1
         group = self.opt.param_groups[0]
         beta1, beta2 = group["betas"]
-        torch._fused_adam_(
+        self.other_steps += 1  # the fused call counts the first parameter's step
+        adam(
             [self.net.flat],
             [self.grad],
             [self.exp_avg],
             [self.exp_avg_sq],
             [],
             [self.step0],
-            lr=float(group["lr"]),
+            fused=True,
+            amsgrad=False,
             beta1=beta1,
             beta2=beta2,
+            lr=float(group["lr"]),
             weight_decay=group["weight_decay"],
             eps=group["eps"],
-            amsgrad=False,
             maximize=False,
-            grad_scale=None,
-            found_inf=None,
         )
+
+
+class NumpyLearner:
+    """The DQN learner of genlab.rl.dqn (``q_values``, ``learn``) on flat buffers with numpy kernels.
+
+    ``q`` and ``target`` are the recipe's networks (their parameters move into flat buffers here),
+    ``opt`` the Adam over ``q``'s parameters, ``cfg`` the DQNConfig (gamma, double, loss, grad_clip,
+    target_update, tau)."""
+
+    def __init__(self, q: nn.Module, target: nn.Module, opt: torch.optim.Adam, cfg):
+        self.cfg = cfg
+        self.q, self.target = FlatMLP(q), FlatMLP(target)
+        self.adam = FlatAdam(opt, self.q)
+
+    @staticmethod
+    def unsupported(q: nn.Module, opt: torch.optim.Optimizer, device: torch.device, distributed: bool) -> str:
+        """Why this learner cannot stand in for autograd's here ("" when it can)."""
+        if device.type != "cpu":
+            return f"it runs on the CPU, not {device.type}"
+        if distributed:
+            return "DDP averages gradients through autograd"
+        if not getattr(q, "relu", False):
+            return "its gradients are written out for a ReLU MLP"
+        if not FlatAdam.supports(opt):
+            return "it reproduces a plain fused Adam with one parameter group"
+        return ""
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q(s, .) of the online network, (N, actions)."""
+        return self.q.forward(obs)[-1]
+
+    def td_gradients(self, obs, actions, rewards, next_obs, terminated) -> tuple[float, float]:
+        """The recipe's ``td_loss`` (loss and mean Q, as floats) on numpy arrays, its gradients written
+        into ``self.adam.grad`` by the chain rule: dloss/dq = clamp(q - y, -1, 1) / B for the Huber
+        loss, 2 (q - y) / B for the MSE, at the actions taken and 0 elsewhere."""
+        cfg, n, rows = self.cfg, len(actions), np.arange(len(actions))
+        outs = self.q.forward(np.concatenate([obs, next_obs]) if cfg.double else obs)
+        q = outs[-1][rows, actions]
+        next_q = self.target.forward(next_obs)[-1]
+        next_v = next_q[rows, outs[-1][n:].argmax(1)] if cfg.double else next_q.max(1)
+        d = q - (rewards + cfg.gamma * (1.0 - terminated) * next_v)
+        if cfg.loss == "huber":  # 0.5 d^2 where |d| < 1, else |d| - 0.5, i.e. c (|d| - c / 2) with c = min(|d|, 1)
+            abs_d = np.abs(d)
+            c = np.minimum(abs_d, 1.0)
+            loss, dq = np.dot(c, abs_d - 0.5 * c), np.maximum(np.minimum(d, 1.0), -1.0) / n
+        else:
+            loss, dq = np.dot(d, d), d * (2.0 / n)
+        grad_q = np.zeros((n, outs[-1].shape[1]), dtype=np.float32)
+        grad_q[rows, actions] = dq
+        self.q.backward([o[:n] for o in outs], grad_q, self.adam.grads)
+        return float(loss) / n, float(np.add.reduce(q)) / n
+
+    def learn(self, obs, actions, rewards, next_obs, terminated) -> tuple[float, float]:
+        """One update on a minibatch of numpy arrays: gradients, clipping, Adam, then the Polyak
+        average of the target; returns the loss and the mean Q before the step."""
+        cfg = self.cfg
+        loss, q_mean = self.td_gradients(obs, actions, rewards, next_obs, terminated)
+        self.adam.step(clip=cfg.grad_clip or None)
+        if cfg.target_update == "polyak":
+            self.target.flat.lerp_(self.q.flat, cfg.tau)
+        return loss, q_mean
+
+    def after_load(self) -> None:
+        """``load_state_dict`` gave the optimiser new state tensors: back into the flat buffers."""
+        self.adam.bind()
