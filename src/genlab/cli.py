@@ -44,7 +44,11 @@ def model_options(command: str) -> dict[str, tuple]:
     found: dict[str, tuple] = {}
     helps: dict[str, dict[str, list[str]]] = {}
     for model in available_models():
-        for o in get_recipe(model).options_for(command):
+        try:
+            recipe = get_recipe(model)
+        except ImportError:  # a family missing a dependency must not take the other models' flags down
+            continue
+        for o in recipe.options_for(command):
             first = found.setdefault(o.name, (o, model))
             if first[0].type is not o.type:
                 raise TypeError(f"models {first[1]} and {model} give {o.flag} different types")
