@@ -269,3 +269,27 @@ def test_bf16_denoiser_keeps_bf16_weights_and_autocasts_numbers():
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
         expected = net(x, t, labels).float()
     assert torch.equal(den.network(x, t, labels), expected)
+
+
+@pytest.mark.parametrize("prediction", ["eps", "v"])
+def test_diffusion_loss_regresses_the_target_and_draws_t_then_noise(prediction):
+    from genlab.diffusion.recipe import diffusion_loss
+
+    s = NoiseSchedule.make("linear", 100)
+    x0 = torch.rand(4, 1, 8, 8) * 2 - 1
+    seen = {}
+
+    def model(xt, t, c):
+        seen.update(xt=xt, t=t, c=c)
+        return torch.zeros_like(xt)
+
+    torch.manual_seed(0)
+    loss = diffusion_loss(model, s, x0, "c", prediction)
+    torch.manual_seed(0)
+    t = torch.randint(0, 100, (4,))
+    noise = torch.randn_like(x0)
+    target = noise if prediction == "eps" else s.v_from(x0, t, noise)
+    assert torch.equal(seen["t"], t) and seen["c"] == "c"
+    assert torch.equal(seen["xt"], s.q_sample(x0, t, noise))
+    assert torch.equal(loss, F.mse_loss(torch.zeros_like(x0), target))
+    assert torch.equal(diffusion_loss(model, s, x0, None, prediction, t, noise), loss)  # given draws: the same loss

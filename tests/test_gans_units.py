@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from genlab.errors import GenlabError
+from genlab.gans.base import adversarial_update
 from genlab.gans.losses import get_loss, r1_penalty
 from genlab.gans.nets import (
     BookDiscriminator,
@@ -132,3 +133,30 @@ def test_extra_conv_blocks_keep_the_shapes():
     g, d = ConvGenerator(16, 1, 28, width=32, blocks=1), ConvDiscriminator(1, 28, width=32, blocks=1)
     assert sum(isinstance(m, torch.nn.Conv2d) for m in g.modules()) == 2
     assert d(g(torch.randn(3, 16))).shape == (3,)
+
+
+def test_adversarial_update_steps_the_discriminator_then_the_generator_alone():
+    torch.manual_seed(0)
+    G, D = torch.nn.Linear(3, 4), torch.nn.Linear(4, 1)
+    opts = {"d": torch.optim.SGD(D.parameters(), lr=0.1), "g": torch.optim.SGD(G.parameters(), lr=0.1)}
+    d_before = [p.detach().clone() for p in D.parameters()]
+    calls = []
+
+    def optimize(name, loss):
+        calls.append(name)
+        opts[name].zero_grad()
+        loss.backward()
+        opts[name].step()
+
+    real, fake = torch.randn(8, 4), G(torch.randn(8, 3))
+    loss = get_loss("lsgan")
+    up = adversarial_update(
+        optimize, D, loss, real, fake, lambda x: D(x).squeeze(1), g_extra=lambda adv, _: adv + fake.abs().mean()
+    )
+    assert calls == ["d", "g"]
+    d_grads = [p.grad.clone() for p in D.parameters()]
+    # D's step saw the fake images detached, and G's step left D's weights and gradients alone
+    assert all(not torch.equal(a, b.detach()) for a, b in zip(d_before, D.parameters()))
+    assert all(torch.equal(a, p.grad) for a, p in zip(d_grads, D.parameters()))
+    assert torch.isclose(up.g_loss, up.g_adv + fake.abs().mean().detach())
+    assert torch.isclose(up.d_loss, loss.d(up.s_real, up.s_fake))

@@ -36,6 +36,22 @@ EVAL_SEED = 2024
 GUIDED_KEYS = ("fid", "kid", "is", "precision", "recall", "coverage", "class_entropy", "label_acc")
 
 
+def diffusion_loss(model, schedule: NoiseSchedule, x0, condition, prediction: str, t=None, noise=None) -> torch.Tensor:
+    """The denoising objective of one batch x0 in [-1, 1]: with t ~ U{0..T-1} and noise ~ N(0, I) (drawn
+    here, in that order, unless given), x_t = q_sample(x0, t, noise) and the mean squared error of
+    ``model(x_t, t, condition)`` against its target, the noise (``prediction="eps"``, the book's) or
+    v = sqrt(abar_t) noise - sqrt(1 - abar_t) x0 (``"v"``).
+
+    A caller that draws more randomness for the step between the noise and the loss (the DDPM
+    recipe's label dropout) draws t and noise itself, so that its draws keep their order."""
+    if t is None:
+        t = torch.randint(0, schedule.timesteps, (len(x0),), device=x0.device)
+    if noise is None:
+        noise = torch.randn_like(x0)
+    target = noise if prediction == "eps" else schedule.v_from(x0, t, noise)
+    return F.mse_loss(model(schedule.q_sample(x0, t, noise), t, condition), target)
+
+
 @dataclass
 class DDPMConfig(TrainConfig):
     schedule: str = "linear"  # linear (book: 1e-4..0.02) | cosine
@@ -132,7 +148,6 @@ class DDPMRecipe(Recipe):
         x0 = x * 2 - 1
         t = torch.randint(0, self.schedule.timesteps, (len(x),), device=self.device)
         noise = torch.randn_like(x0)
-        xt = self.schedule.q_sample(x0, t, noise)
         labels = None
         if cfg.conditional:
             if int(y.max()) >= cfg.num_classes:
@@ -141,8 +156,7 @@ class DDPMRecipe(Recipe):
                 )
             drop = torch.rand(len(y), device=self.device) < cfg.label_dropout
             labels = torch.where(drop, model.null_labels(len(y), self.device), y)
-        target = noise if cfg.prediction == "eps" else self.schedule.v_from(x0, t, noise)
-        loss = F.mse_loss(model(xt, t, labels), target)
+        loss = diffusion_loss(model, self.schedule, x0, labels, cfg.prediction, t, noise)
         self.optimize("model", loss, clip=cfg.grad_clip)
         ema_update(self.nets["ema"], self.nets["model"], self.cfg.ema_decay, step)
         return {"loss": loss}

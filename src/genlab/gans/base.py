@@ -72,6 +72,56 @@ def grad_norm(module: nn.Module) -> torch.Tensor:
     return torch.stack(grads).norm() if grads else torch.zeros(())
 
 
+def scores_of(out) -> torch.Tensor:
+    """The scores of a discriminator's output: the output itself, or its first part when the
+    discriminator also returns class logits (an auxiliary classifier)."""
+    return out[0] if isinstance(out, tuple) else out
+
+
+@dataclass
+class AdversarialUpdate:
+    """What :func:`adversarial_update` measured, detached: both losses, the adversarial part of the
+    generator's loss, D's scores of the real and fake images (before its step) and D's gradient norm."""
+
+    d_loss: torch.Tensor
+    g_loss: torch.Tensor
+    g_adv: torch.Tensor
+    s_real: torch.Tensor
+    s_fake: torch.Tensor
+    d_grad_norm: torch.Tensor
+
+
+def adversarial_update(
+    optimize, D: nn.Module, loss, real, fake, critic=None, d_extra=None, g_extra=None, names=("d", "g")
+) -> AdversarialUpdate:
+    """One GAN update, the discriminator's step first, then the generator's.
+
+    ``real`` and the generator's output ``fake`` are images in [-1, 1]; ``critic(images)`` is how D
+    scores them (default ``D`` itself; it may return (scores, class logits)). The discriminator learns
+    to tell ``real`` from ``fake.detach()`` (``loss.d``); then, its weights frozen so that the
+    gradient flows through D into the generator alone, the generator learns to have ``fake`` scored
+    as real (``loss.g``). ``d_extra(d_loss, critic(real))`` and ``g_extra(g_adv, critic(fake))`` return
+    the losses with the model's own terms added (a gradient penalty, a classifier's loss, a content
+    loss). ``optimize(name, loss)`` steps the optimisers named by ``names`` (D's, then G's).
+    """
+    critic = D if critic is None else critic
+    set_requires_grad(D, True)
+    real_out = critic(real)
+    s_real, s_fake = scores_of(real_out), scores_of(critic(fake.detach()))
+    d_loss = loss.d(s_real, s_fake)
+    if d_extra is not None:
+        d_loss = d_extra(d_loss, real_out)
+    optimize(names[0], d_loss)
+    d_norm = grad_norm(D)
+
+    set_requires_grad(D, False)  # G's step needs gradients through D, not for D's weights
+    gen_out = critic(fake)
+    g_adv = loss.g(scores_of(gen_out))
+    g_loss = g_adv if g_extra is None else g_extra(g_adv, gen_out)
+    optimize(names[1], g_loss)
+    return AdversarialUpdate(d_loss.detach(), g_loss.detach(), g_adv.detach(), s_real.detach(), s_fake.detach(), d_norm)
+
+
 class GANRecipe(Recipe):
     family = "gan"
     Config = GANConfig
@@ -119,43 +169,37 @@ class GANRecipe(Recipe):
         real = x * 2 - 1
         fake = G(torch.randn(len(x), cfg.z_dim, device=self.device), y)
 
-        set_requires_grad(D, True)
         use_r1 = cfg.r1_gamma > 0 and step % cfg.r1_every == 0
         real.requires_grad_(use_r1)
-        aug = lambda images: diff_augment(images, self.augment)  # noqa: E731  (D sees real and fake through the same transformations)
         aux = self.aux_weight > 0 and y is not None
-        if aux:  # D's auxiliary classifier learns the classes on real images only
-            s_real, c_real = D(aug(real), y, with_logits=True)
-        else:
-            s_real = D(aug(real), y)
-        s_fake = D(aug(fake.detach()), y)
-        d_loss = self.loss.d(s_real, s_fake)
-        if aux:
-            d_loss = d_loss + self.aux_weight * F.cross_entropy(c_real, y)
-        if use_r1:
-            d_loss = d_loss + 0.5 * cfg.r1_gamma * cfg.r1_every * r1_penalty(s_real, real)
-        self.optimize("d", d_loss)
-        d_norm = grad_norm(D)
 
-        set_requires_grad(D, False)  # G's step needs gradients through D, not for D's weights
-        if aux:  # ... and G is rewarded when that classifier reads the asked class in its images
-            s_gen, c_gen = D(aug(fake), y, with_logits=True)
-            g_loss = self.loss.g(s_gen) + self.aux_weight * F.cross_entropy(c_gen, y)
-        else:
-            g_loss = self.loss.g(D(aug(fake), y))
-        self.optimize("g", g_loss)
+        def critic(images):  # D sees real and fake through the same augmentations
+            images = diff_augment(images, self.augment)
+            return D(images, y, with_logits=True) if aux else D(images, y)
+
+        def d_extra(d_loss, real_out):
+            if aux:  # D's auxiliary classifier learns the classes on real images only
+                d_loss = d_loss + self.aux_weight * F.cross_entropy(real_out[1], y)
+            if use_r1:
+                d_loss = d_loss + 0.5 * cfg.r1_gamma * cfg.r1_every * r1_penalty(scores_of(real_out), real)
+            return d_loss
+
+        def g_extra(g_loss, gen_out):  # G is rewarded when that classifier reads the asked class in its images
+            return g_loss + self.aux_weight * F.cross_entropy(gen_out[1], y) if aux else g_loss
+
+        up = adversarial_update(self.optimize, D, self.loss, real, fake, critic, d_extra, g_extra)
         if "g_ema" in self.nets:
             ema_update(self.nets["g_ema"], G, cfg.ema_decay, step)
 
-        acc_real, acc_fake = self.loss.accuracies(s_real.detach(), s_fake.detach())
+        acc_real, acc_fake = self.loss.accuracies(up.s_real, up.s_fake)
         self.watch_discriminator(float(acc_real), float(acc_fake), step)
         return {
-            "loss": d_loss.detach() + g_loss.detach(),
-            "d_loss": d_loss.detach(),
-            "g_loss": g_loss.detach(),
+            "loss": up.d_loss + up.g_loss,
+            "d_loss": up.d_loss,
+            "g_loss": up.g_loss,
             "d_real_acc": acc_real,
             "d_fake_acc": acc_fake,
-            "d_grad_norm": d_norm,
+            "d_grad_norm": up.d_grad_norm,
             "g_grad_norm": grad_norm(G),
         }
 
