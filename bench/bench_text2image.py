@@ -92,7 +92,7 @@ def measure(run: Path, n: int, diffusion: bool) -> dict:
 
 
 def scaled(scale: float) -> dict:
-    from genlab.pipelines.text2image import QUICK, STAGES
+    from genlab.pipelines.text2image_recipe import QUICK, STAGES
 
     steps = {f"{s}_steps": max(1, round(QUICK[f"{s}_steps"] * scale)) for s in STAGES}
     return {**steps, "steps": sum(steps.values())}

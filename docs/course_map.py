@@ -558,7 +558,14 @@ CH57 = [
     ),
 ]
 FINAL = [
-    ("## Итоговый проект блока", "genlab train text2image", "genlab.pipelines.text2image", ("final", "intro"), "", ""),
+    (
+        "## Итоговый проект блока",
+        "genlab train text2image",
+        "genlab.pipelines.text2image_recipe",
+        ("final", "intro"),
+        "",
+        "",
+    ),
     (
         "### Задание: Создание мультимодальной генеративной системы",
         'genlab generate "a thin 2" --model runs/text2image --candidates 4 --stages --png t2i.png',

@@ -37,7 +37,7 @@ MODELS: dict[str, str] = {
     "finetune": "genlab.fewshot.finetune:FinetuneRecipe",
     # chapter 5.7 and the final project
     "clip": "genlab.multimodal.clip:CLIPRecipe",
-    "text2image": "genlab.pipelines.text2image:Text2ImageRecipe",
+    "text2image": "genlab.pipelines.text2image_recipe:Text2ImageRecipe",
 }
 
 
