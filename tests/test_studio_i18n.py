@@ -15,7 +15,11 @@ import pytest
 from genlab.app.i18n import LANGS, LIBRARY_ERRORS, MESSAGES, english_phrases, error_text, t, untranslated
 
 APP = Path(__file__).resolve().parents[1] / "src" / "genlab" / "app"
-PAGE_FILES = [APP / "studio.py", APP / "ui.py", *sorted((APP / "views").glob("*.py"))]
+PAGE_FILES = [
+    APP / "studio.py",
+    *(APP / f"{name}.py" for name in ("ui", "status", "models", "preprocess")),
+    *sorted((APP / "views").glob("*.py")),
+]
 #: Streamlit calls whose string arguments a user reads (labels, options, captions, messages, titles)
 SHOWN = {
     "title",

@@ -34,7 +34,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.rl": ("Reinforcement learning", "Обучение с подкреплением"),
     "nav.fewshot": ("Few-shot", "Обучение по нескольким примерам"),
     "nav.runs": ("Runs", "Запуски"),
-    # ------------------------------------------------------------------ shared furniture (ui.py)
+    # ------------------------------------------------------------------ shared furniture (ui.py, status.py, models.py)
     "common.seed": ("Seed", "Зерно (seed)"),
     "common.generate": ("Generate", "Сгенерировать"),
     "common.classify": ("Classify", "Классифицировать"),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from genlab.app import ui
+from genlab.app import status
 from genlab.app.i18n import choose_language, t
 
 #: (script, catalogue key of its title, icon) of every page, in menu order
@@ -21,6 +21,6 @@ PAGES = [
 choose_language()
 st.set_page_config(page_title=t("app.title"), page_icon=":material/draw:", layout="wide")
 page = st.navigation([st.Page(path, title=t(title), icon=icon) for path, title, icon in PAGES])
-ui.start_trainer()
-ui.sidebar_status()
+status.start_trainer()
+status.sidebar_status()
 page.run()

@@ -3,17 +3,17 @@
 import streamlit as st
 import torch
 
-from genlab.app import ui
+from genlab.app import models, ui
 from genlab.app.i18n import t
 from genlab.diffusion.samplers import DEFAULT_STEPS, SAMPLERS
 from genlab.diffusion.visuals import forward_process
 
 ui.header(t("dif.title"), t("dif.intro"))
 
-run = ui.pick_run("ddpm", key="dif-run")
+run = models.pick_run("ddpm", key="dif-run")
 if run is None:
     st.stop()
-recipe = ui.load(run)
+recipe = models.load(run)
 T = recipe.schedule.timesteps
 
 st.subheader(t("dif.forward"))

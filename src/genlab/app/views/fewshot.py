@@ -4,9 +4,10 @@ the model never saw, or classes you upload yourself."""
 import streamlit as st
 import torch
 
-from genlab.app import ui
+from genlab.app import models, ui
 from genlab.app.i18n import t
 from genlab.app.safety import read_image_upload
+from genlab.app.settings import load_settings
 from genlab.errors import GenlabError
 
 MODELS = ["protonet", "maml", "finetune"]
@@ -14,10 +15,10 @@ MAX_FILES = 20
 
 ui.header(t("fs.title"), t("fs.intro"))
 
-run = ui.pick_run(MODELS, key="fs-run")
+run = models.pick_run(MODELS, key="fs-run")
 if run is None:
     st.stop()
-model = ui.load(run)
+model = models.load(run)
 tab_omni, tab_own = st.tabs([t("fs.tab_omni"), t("fs.tab_own")])
 
 with tab_omni:
@@ -69,7 +70,7 @@ with tab_own:
                     raise GenlabError(t("err.upload_max", n=MAX_FILES, what=what))
                 return torch.stack(
                     [
-                        torch.from_numpy(read_image_upload(f.getvalue(), f.name, ui.settings(), channels, size))
+                        torch.from_numpy(read_image_upload(f.getvalue(), f.name, load_settings(), channels, size))
                         for f in files
                     ]
                 )

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from genlab.app import ui
+from genlab.app import models, status, ui
 from genlab.app.i18n import t
 from genlab.app.runs import finished_runs
+from genlab.app.settings import load_settings
 
 GENERATORS = ("ae", "vae", "beta-vae", "dcgan", "cgan", "stylegan", "ddpm")
 QUALITY = ("fid", "precision", "recall", "coverage")
@@ -17,11 +18,11 @@ ui.header(t("gen.title"), t("gen.intro"))
 
 runs = {}
 for model in GENERATORS:
-    found = finished_runs(ui.settings().runs, model)
+    found = finished_runs(load_settings().runs, model)
     if found:
         runs[model] = found[0]
 if not runs:
-    ui.waiting_message(["vae", "dcgan", "ddpm"])
+    status.waiting_message(["vae", "dcgan", "ddpm"])
     st.stop()
 
 c1, c2, c3 = st.columns(3)
@@ -33,7 +34,7 @@ if st.button(t("common.generate"), type="primary", key="gen-go"):
     results = {}
     for model, run in runs.items():
         with ui.friendly(t("gen.what", model=model)), torch.no_grad():
-            recipe = ui.load(run)
+            recipe = models.load(run)
             opts = {"steps": steps} if model == "ddpm" else {}  # the run's own sampler (DPM-Solver++ by default)
             t0 = time.perf_counter()
             x = recipe.sample(n, generator=torch.Generator().manual_seed(int(seed)), **opts)
@@ -44,12 +45,12 @@ results = st.session_state.get("gen-results", {})
 if results:
     cols = st.columns(min(4, len(results)))
     for i, (model, (grid, sec)) in enumerate(results.items()):
-        extra = t("gen.cap_ddim", sampler=ui.load(runs[model]).cfg.sampler, steps=steps) if model == "ddpm" else ""
+        extra = t("gen.cap_ddim", sampler=models.load(runs[model]).cfg.sampler, steps=steps) if model == "ddpm" else ""
         cols[i % len(cols)].image(grid, caption=t("gen.cap", model=model, ms=sec * 1000, extra=extra))
 
 rows = []
 for model, run in runs.items():
-    ev = ui.runs_eval(run)
+    ev = models.runs_eval(run)
     rows.append(
         {
             t("gen.col_model"): model,

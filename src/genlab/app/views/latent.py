@@ -4,7 +4,7 @@
 import streamlit as st
 import torch
 
-from genlab.app import ui
+from genlab.app import models, ui
 from genlab.app.i18n import t
 from genlab.app.runs import checkpoint_key
 from genlab.autoencoders.base import add_noise
@@ -17,15 +17,15 @@ tab_interp, tab_trav, tab_dae = st.tabs([t("lat.tab_interp"), t("lat.tab_trav"),
 @st.cache_resource(show_spinner=False, max_entries=8)
 def busiest_dims(run: str, checkpoint: str, n: int = 5) -> list[int]:
     """The latent dimensions whose held-out codes vary most (the ones the model actually uses)."""
-    codes = ui.load(run).encode(ui.heldout()[0][:500])
+    codes = models.load(run).encode(ui.heldout()[0][:500])
     return codes.std(0).argsort(descending=True)[:n].tolist()
 
 
 with tab_interp:
-    run = ui.pick_run(["vae", "beta-vae"], key="lat-vae-run")
+    run = models.pick_run(["vae", "beta-vae"], key="lat-vae-run")
     if run is not None:
         with ui.friendly(t("lat.what_interp")), torch.no_grad():
-            vae = ui.load(run)
+            vae = models.load(run)
             a, b = st.columns(2)
             with a:
                 xa = ui.digit_picker("lat-a", t("lat.start"))
@@ -48,10 +48,10 @@ with tab_interp:
             st.image(ui.picture(path[::2], nrow=11, scale=3), caption=t("lat.cap_path"))
 
 with tab_trav:
-    run = ui.pick_run(["beta-vae", "vae"], key="lat-beta-run")
+    run = models.pick_run(["beta-vae", "vae"], key="lat-beta-run")
     if run is not None:
         with ui.friendly(t("lat.what_trav")), torch.no_grad():
-            vae = ui.load(run)
+            vae = models.load(run)
             x = ui.digit_picker("lat-trav")
             z = vae.encode(x)
             dims = busiest_dims(str(run), checkpoint_key(run))
@@ -62,10 +62,10 @@ with tab_trav:
             st.image(ui.picture(torch.cat([x, vae.decode(z)]), scale=6), caption=t("lat.cap_trav"))
 
 with tab_dae:
-    run = ui.pick_run("dae", key="lat-dae-run")
+    run = models.pick_run("dae", key="lat-dae-run")
     if run is not None:
         with ui.friendly(t("lat.what_dae")), torch.no_grad():
-            dae = ui.load(run)
+            dae = models.load(run)
             noise = st.slider(t("lat.noise"), 0.0, 1.0, 0.3, 0.05, key="lat-noise")
             seed = st.number_input(t("lat.noise_seed"), 0, 10_000, 0, key="lat-noise-seed")
             x = ui.heldout()[0][:8]

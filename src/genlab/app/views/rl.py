@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from genlab.app import ui
+from genlab.app import models, ui
 from genlab.app.i18n import t
 from genlab.app.safety import gif_bytes
 from genlab.rl.plots import rolling_mean
@@ -12,11 +12,11 @@ AGENTS = ["dqn", "qlearning", "reinforce", "a2c"]
 
 ui.header(t("rl.title"), t("rl.intro"))
 
-run = ui.pick_run(AGENTS, key="rl-run", label=t("rl.run"))
+run = models.pick_run(AGENTS, key="rl-run", label=t("rl.run"))
 if run is None:
     st.stop()
-agent = ui.load(run)
-ev = ui.runs_eval(run)
+agent = models.load(run)
+ev = models.runs_eval(run)
 st.caption(
     t("rl.caption", name=agent.name, env=agent.cfg.env)
     + (t("rl.mean_return", r=ev["mean_return"]) if isinstance(ev.get("mean_return"), (int, float)) else "")

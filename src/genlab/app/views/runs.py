@@ -3,17 +3,18 @@
 import pandas as pd
 import streamlit as st
 
-from genlab.app import ui
+from genlab.app import models, ui
 from genlab.app.i18n import t
 from genlab.app.runs import all_runs, is_finished, progress
 from genlab.app.safety import read_file_inside
+from genlab.app.settings import load_settings
 from genlab.config import load_config_yaml
 from genlab.train.runstore import RunStore
 
 PICTURE_LIMIT = 20 * 2**20
 
 ui.header(t("runs.title"), t("runs.intro"))
-s = ui.settings()
+s = load_settings()
 found = all_runs(s.runs)
 if not found:
     st.info(t("runs.none", runs=s.runs))
@@ -27,7 +28,7 @@ def numbers(d: dict) -> dict:
 rows = []
 for run, model in found:
     p = progress(run)
-    ev = numbers(ui.runs_eval(run))
+    ev = numbers(models.runs_eval(run))
     rows.append(
         {
             t("runs.col_run"): run.name,
@@ -58,7 +59,7 @@ with tab_one:
     with ui.friendly(t("runs.what_read")):
         doc = load_config_yaml(run / "config.yaml")
         st.caption(t("runs.model_preset", model=doc["model"], preset=doc.get("preset", "?")))
-        ev = numbers(ui.runs_eval(run))
+        ev = numbers(models.runs_eval(run))
         if ev:
             st.dataframe(pd.DataFrame({t("runs.col_value"): ev}), width="stretch")
         df = curves(run)
@@ -87,7 +88,7 @@ with tab_two:
     a = c1.selectbox(t("runs.first"), list(by_name), key="runs-a")
     b = c2.selectbox(t("runs.second"), list(by_name), index=min(1, len(by_name) - 1), key="runs-b")
     with ui.friendly(t("runs.what_compare")):
-        ea, eb = numbers(ui.runs_eval(by_name[a])), numbers(ui.runs_eval(by_name[b]))
+        ea, eb = numbers(models.runs_eval(by_name[a])), numbers(models.runs_eval(by_name[b]))
         keys = [k for k in ea if k in eb]
         if keys:
             st.dataframe(

@@ -9,10 +9,11 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image
 
-from genlab.app import ui
+from genlab.app import models, ui
 from genlab.app.i18n import t
 from genlab.app.runs import checkpoint_key
 from genlab.app.safety import enlarge, inside_roots, read_file_inside
+from genlab.app.settings import load_settings
 from genlab.data.datasets import MNIST_CLASSES
 from genlab.data.images import decode_image
 from genlab.pipelines.search import SearchIndex, build_index, query
@@ -20,10 +21,10 @@ from genlab.utils.images import to_uint8
 
 ui.header(t("search.title"), t("search.intro"))
 
-run = ui.pick_run("clip", key="search-run")
+run = models.pick_run("clip", key="search-run")
 if run is None:
     st.stop()
-s = ui.settings()
+s = load_settings()
 index_dir = s.state_dir / "search"
 
 
@@ -103,7 +104,7 @@ if st.button(t("search.go"), type="primary", key="search-go"):
     st.session_state.pop("search-results", None)
     with ui.friendly(t("search.what")):
         index = load_index(index_path, Path(index_path).stat().st_mtime_ns)
-        recipe = ui.load(run)
+        recipe = models.load(run)
         if mode == "text":
             results = query(index, recipe, text=text, k=k)
         else:

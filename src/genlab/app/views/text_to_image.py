@@ -3,7 +3,7 @@ or the text-conditioned diffusion backend."""
 
 import streamlit as st
 
-from genlab.app import ui
+from genlab.app import models, ui
 from genlab.app.i18n import t
 from genlab.app.safety import png_bytes
 from genlab.errors import GenlabError
@@ -11,7 +11,7 @@ from genlab.pipelines.text2image import MAX_PROMPT_CHARS
 
 ui.header(t("t2i.title"), t("t2i.intro"))
 
-run = ui.pick_run("text2image", key="t2i-run")
+run = models.pick_run("text2image", key="t2i-run")
 if run is None:
     st.stop()
 
@@ -37,7 +37,7 @@ def checked(text: str) -> str:
 if st.button(t("common.generate"), type="primary", key="t2i-generate"):
     st.session_state.pop("t2i-result", None)
     with ui.friendly(t("t2i.what")), st.spinner(t("t2i.spinner")):
-        out = ui.load(run).pipeline()(checked(prompt), n=n, seed=int(seed), candidates=candidates, backend=backend)
+        out = models.load(run).pipeline()(checked(prompt), n=n, seed=int(seed), candidates=candidates, backend=backend)
         st.session_state["t2i-result"] = {
             "prompt": out.prompts[0],
             "backend": backend,

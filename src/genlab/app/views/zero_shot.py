@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from genlab.app import ui
+from genlab.app import models, ui
 from genlab.app.i18n import t
 from genlab.errors import GenlabError
 
@@ -11,7 +11,7 @@ MAX_CLASSES = 50
 
 ui.header(t("zs.title"), t("zs.intro"))
 
-run = ui.pick_run(["clip", "text2image"], key="zs-run", label=t("zs.run"))
+run = models.pick_run(["clip", "text2image"], key="zs-run", label=t("zs.run"))
 if run is None:
     st.stop()
 
@@ -51,7 +51,7 @@ if st.button(t("common.classify"), type="primary", key="zs-go"):
         if x is None:
             raise GenlabError(t("err.no_image"))
         classes = parse_classes(names)
-        recipe = ui.load(run)
+        recipe = models.load(run)
         clip = getattr(recipe, "clip", recipe)  # a text2image run carries its own CLIP
         probs = clip.classify(x, classes, [template] if template.strip() else None)[0]
         st.session_state["zs-result"] = dict(zip(classes, probs.tolist()))
