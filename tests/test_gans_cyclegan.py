@@ -42,7 +42,7 @@ def test_translation_keeps_the_digit_and_moves_the_thickness(cycle_run):
 
 def test_translate_cli(cycle_run, cli, tmp_path):
     from genlab.data.datasets import embedded_mnist
-    from genlab.gans.strokes import stroke_thickness
+    from genlab.utils.ink import stroke_thickness
 
     x = (embedded_mnist().x_test[:40, 0].numpy() * 255).astype(np.uint8)
     src, out, png = tmp_path / "in.npy", tmp_path / "out.npy", tmp_path / "pairs.png"

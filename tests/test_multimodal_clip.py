@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from genlab.data import embedded_mnist
-from genlab.multimodal.captions import stroke_thickness
 from genlab.multimodal.clip import CLIP, CLIPRecipe, ImageEncoder, TextEncoder, clip_loss, random_shift
 from genlab.multimodal.zeroshot import attribute_control
 from genlab.train.engine import build_config, load_run, train
 from genlab.utils.images import save_png, to_uint8
+from genlab.utils.ink import stroke_thickness
 from genlab.utils.runtime import seed_everything
 
 SMALL = {

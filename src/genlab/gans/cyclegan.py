@@ -28,8 +28,9 @@ from genlab.config import TrainConfig
 from genlab.errors import GenlabError
 from genlab.gans.base import grad_norm, is_digit_data, set_requires_grad
 from genlab.gans.losses import get_loss
-from genlab.gans.strokes import stroke_thickness, thin_bold_split
+from genlab.gans.strokes import thin_bold_split
 from genlab.train.recipe import Recipe
+from genlab.utils.ink import stroke_thickness
 
 DIRECTIONS = ("a2b", "b2a")
 WATCH_SEED = 31337

@@ -5,7 +5,8 @@ bright on dark), so a caption like "the digit seven, bold and slanted right" is 
 image:
 
 - stroke thickness: ``2 * ink mass / ink perimeter`` (a stroke of width w and length L has
-  mass ~ wL and perimeter ~ 2L), with the perimeter measured as the total variation;
+  mass ~ wL and perimeter ~ 2L), with the perimeter measured as the total variation
+  (:func:`genlab.utils.ink.stroke_thickness`, shared with the CycleGAN's thin / bold domains);
 - slant: the second-moment shear ``-cov(x, y) / var(y)`` (positive: the top leans right);
 - size: the radius of gyration of the ink, ``sqrt(var(x) + var(y))`` in pixels.
 
@@ -23,27 +24,13 @@ import numpy as np
 import torch
 
 from genlab.data.datasets import MNIST_CLASSES
+from genlab.utils.ink import grey, stroke_thickness
 
 # -- measurements -------------------------------------------------------------------------
 
 
-def _ink(x: torch.Tensor) -> torch.Tensor:
-    x = torch.as_tensor(x, dtype=torch.float32)
-    if x.dim() == 3:
-        x = x[:, None]
-    return x.mean(1)  # (N, H, W): colour images count as their gray level
-
-
-def stroke_thickness(x: torch.Tensor) -> torch.Tensor:
-    """Mean stroke width in pixels, ``2 * mass / perimeter``; (N,) float."""
-    g = _ink(x)
-    mass = g.sum((1, 2))
-    perimeter = (g[:, 1:] - g[:, :-1]).abs().sum((1, 2)) + (g[:, :, 1:] - g[:, :, :-1]).abs().sum((1, 2))
-    return 2 * mass / perimeter.clamp_min(1e-6)
-
-
 def _moments(x: torch.Tensor):
-    g = _ink(x)
+    g = grey(x)
     n, h, w = g.shape
     mass = g.sum((1, 2)).clamp_min(1e-6)
     ys = torch.arange(h, dtype=g.dtype).view(1, h, 1)

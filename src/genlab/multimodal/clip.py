@@ -38,9 +38,10 @@ from torch import nn
 from genlab.config import TrainConfig
 from genlab.errors import GenlabError
 from genlab.multimodal import zeroshot as zs
-from genlab.multimodal.captions import RU_NOUNS, RU_NUMERALS, CaptionGenerator, fit_thresholds, stroke_thickness
+from genlab.multimodal.captions import RU_NOUNS, RU_NUMERALS, CaptionGenerator, fit_thresholds
 from genlab.multimodal.tokenizer import Tokenizer
 from genlab.train.recipe import Recipe
+from genlab.utils.ink import stroke_thickness
 
 MAX_LOGIT_SCALE = 100.0
 #: the balanced accuracy of the prompt check's calibration below which it refuses no prompt
