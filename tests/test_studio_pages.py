@@ -478,7 +478,7 @@ def test_concurrent_websocket_users_each_get_their_images(studio):
 
 
 def test_a_drawing_is_placed_like_an_mnist_digit():
-    from genlab.app.ui import center_digit
+    from genlab.app.preprocess import center_digit
 
     canvas = np.zeros((280, 280), np.float32)
     assert center_digit(canvas) is None
