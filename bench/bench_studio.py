@@ -28,12 +28,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import tempfile
 import time
 from pathlib import Path
 
 from bench.common import pin_threads, save_result, table
+from genlab.app.launch import launch_chromium, running_studio
 
 PROMPTS = [
     "a bold seven slanted right",
@@ -158,52 +158,6 @@ READY = (
     "() => [...document.images].every(i => i.complete && i.naturalWidth > 0) && "
     "!document.querySelector('[data-testid=stSkeleton]')"
 )
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def start_studio(runs: Path, train: bool = False, env: dict | None = None) -> tuple:
-    """`genlab studio [--no-train]` on a free port; returns (process, url) once it answers."""
-    import socket
-    import subprocess
-    import sys
-    import urllib.request
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "genlab",
-            "studio",
-            "--port",
-            str(port),
-            "--runs",
-            str(runs),
-            *([] if train else ["--no-train"]),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the studio did not start")
 
 
 def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
@@ -211,17 +165,11 @@ def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
-    proc, url = start_studio(runs)
     saved = []
-    try:
+    with running_studio(runs, "--no-train", timeout_s=90) as studio:
+        url = studio.url
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-            browser = p.chromium.launch_persistent_context(
-                profile,
-                executable_path="/usr/bin/chromium",
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": 1400, "height": 1800},
-            )
+            browser = launch_chromium(p, profile, 1400, 1800)
             page = browser.new_page()
             for name in pages:
                 button, wait_text = SCREENSHOTS[name]
@@ -247,9 +195,6 @@ def screenshots(runs: Path, out: Path, pages=tuple(SCREENSHOTS)) -> list[Path]:
                 page.screenshot(path=str(saved[-1]), full_page=True)
                 print(f"saved {saved[-1]}")
             browser.close()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
     return saved
 
 
@@ -265,10 +210,9 @@ def bootstrap(until: set[str], poll_s: float = 10.0) -> dict:
         runs, env = Path(tmp) / "runs", {**os.environ, "GENLAB_CACHE": str(Path(tmp) / "cache")}
         runs.mkdir()
         t0 = time.perf_counter()
-        proc, url = start_studio(runs, train=True, env=env)
         state = runs / ".studio" / "trainer.json"
 
-        async def first_images() -> float:
+        async def first_images(url: str) -> float:
             session = await StudioSession.open(url)
             try:
                 while "t2i-generate" not in (await session.run({})).widgets:
@@ -280,15 +224,12 @@ def bootstrap(until: set[str], poll_s: float = 10.0) -> dict:
             finally:
                 await session.close()
 
-        try:
-            useful_s = asyncio.run(first_images())
+        with running_studio(runs, env=env, timeout_s=90) as studio:
+            useful_s = asyncio.run(first_images(studio.url))
             print(f"first images on Text to image after {useful_s:.0f} s", flush=True)
-            while not until <= set(json.loads(state.read_text()).get("done", [])) and proc.poll() is None:
+            while not until <= set(json.loads(state.read_text()).get("done", [])) and studio.process.poll() is None:
                 time.sleep(poll_s)
             status = json.loads(state.read_text())
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=120)
     return {
         "first_images_s": useful_s,
         "done": status.get("done", []),
@@ -339,17 +280,13 @@ def main(argv: list[str] | None = None) -> None:
         runs = Path(tmp.name)
         print(f"no finished text2image run; training a tiny one in {runs}")
         tiny_text2image(runs)
-    proc, url = start_studio(runs)
-    try:
-        pid = streamlit_pid(proc)
+    with running_studio(runs, "--no-train", timeout_s=90) as studio:
+        url, pid = studio.url, streamlit_pid(studio.process)
         start = server_stats(pid)
         warm = run_load(url, pid, 1, 1, a.n, a.timeout)  # loads the model once (not counted below)
         rows = [
             run_load(url, pid, s, a.requests, a.n, a.timeout) for s in sorted({1, *map(int, a.sessions.split(","))})
         ]
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
     for r in rows:
         if r["problems"]:
             print(f"{r['sessions']} sessions, first problems:", *r["problems"], sep="\n  ")

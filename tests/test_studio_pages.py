@@ -3,16 +3,11 @@ page), on tiny runs trained once for the module; and one end-to-end test in a re
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +15,7 @@ import pytest
 from PIL import Image
 
 from genlab.app.i18n import t
+from genlab.app.launch import CHROMIUM, launch_chromium, running_studio
 from genlab.app.settings import environment
 from genlab.data import embedded_mnist
 from genlab.registry import get_recipe
@@ -27,16 +23,6 @@ from genlab.train.engine import train
 from genlab.utils.images import to_uint8
 
 APP = str(Path(__file__).resolve().parents[1] / "src" / "genlab" / "app" / "studio.py")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 QUIET = {"progress": "false", "tensorboard": "false"}
 #: tiny versions of the models the pages use (keys a model does not have are dropped)
 TINY = {
@@ -311,46 +297,10 @@ def test_every_page_explains_what_is_missing_in_an_empty_runs_folder(tmp_path, m
 
 
 # ----------------------------------------------------------------------------- a real browser
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_studio(runs: Path, *flags: str, env: dict | None = None):
-    """`genlab studio --runs RUNS FLAGS` on a free port in a process group of its own; yields its URL
-    once the server answers its health check, and stops the group afterwards."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "genlab", "studio", "--port", str(port), "--runs", str(runs), *flags],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    try:
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise AssertionError(f"the studio did not start: {proc.stdout.read().decode()[-2000:]}") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # the group may be gone already
-            os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
-
-
 @pytest.fixture
 def studio(runs):
-    with running_studio(runs, "--no-train") as url:
-        yield url
+    with running_studio(runs, "--no-train") as server:
+        yield server.url
 
 
 @pytest.fixture
@@ -361,13 +311,7 @@ def chromium(tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 1400},
-        )
+        browser = launch_chromium(p, tmp_path / "profile", 1280, 1400)
         try:
             yield browser.new_page()
         finally:
@@ -533,8 +477,8 @@ def zoo_studio(tmp_path):
         pytest.fail("the package ships no pretrained model (build them with 'genlab pretrained build')")
     env = {**os.environ, "GENLAB_CACHE": str(tmp_path / "cache")}
     env.pop("GENLAB_ZOO", None)
-    with running_studio(tmp_path / "runs", env=env) as url:
-        yield url, tmp_path / "runs"
+    with running_studio(tmp_path / "runs", env=env) as server:
+        yield server.url, tmp_path / "runs"
 
 
 def test_every_page_answers_from_the_pretrained_models_on_a_fresh_machine(zoo_studio, chromium):

@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -16,6 +14,7 @@ import pytest
 from PIL import Image
 
 from genlab.app.cli import streamlit_command
+from genlab.app.launch import free_port, studio_command
 from genlab.app.safety import inside_roots, read_file_inside, read_image_upload
 from genlab.app.settings import MAX_UPLOAD_PIXELS, Settings
 from genlab.cli import build_parser
@@ -122,23 +121,8 @@ def test_studio_binds_to_localhost_by_default_without_usage_stats():
 
 
 def test_studio_warns_when_exposed_on_another_address(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "genlab",
-            "studio",
-            "--host",
-            "0.0.0.0",
-            "--port",
-            str(port),
-            "--runs",
-            str(tmp_path),
-            "--no-train",
-        ],
+        studio_command(tmp_path, free_port(), "--host", "0.0.0.0", "--no-train"),
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,

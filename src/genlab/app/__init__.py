@@ -6,4 +6,6 @@
 - :mod:`trainer`: the background trainer (quick presets, one at a time, resumable, one per runs folder)
 - :mod:`ui`: the shared page furniture (model loading, friendly errors, image display)
 - :mod:`studio`: the Streamlit entry script; :mod:`views`: one script per page
+- :mod:`launch`: `genlab studio` as a server process on a free port, and a headless Chromium for it;
+  :mod:`studio_client`: a browser-less user speaking Streamlit's websocket protocol (tests and bench)
 """
