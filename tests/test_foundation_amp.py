@@ -9,8 +9,9 @@ import torch
 
 from genlab.registry import MODELS, get_recipe
 from genlab.train.distributed import init_distributed
-from genlab.train.engine import Batches, build_config, step_context
+from genlab.train.engine import build_config, step_context
 from genlab.utils.runtime import seed_everything
+from helpers import train_steps
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -21,17 +22,7 @@ def test_training_steps_under_bf16_autocast(model):
     seed_everything(0)
     device = torch.device("cpu")
     recipe = cls(cfg, device, init_distributed(device))
-    data = recipe.load_data() if recipe.uses_dataset else None
-    batches = Batches(len(data.x_train), cfg.batch_size, 0, recipe.dist) if data is not None else None
-    in_step = step_context(cfg, device)
-    recipe.train_mode(True)
-    for step in range(80 if model == "dqn" else 2):
-        batch = None
-        if batches is not None:
-            idx = batches.indices(step)
-            batch = (data.x_train[idx], data.y_train[idx])
-        with in_step():
-            logs = recipe.train_step(batch, step)
+    logs = train_steps(recipe, 80 if model == "dqn" else 2, 0, step_context(cfg, device))
     assert math.isfinite(float(torch.as_tensor(logs["loss"]).detach()))
     assert all(p.dtype == torch.float32 for net in recipe.nets.values() for p in net.parameters())
     if model == "dqn":

@@ -14,9 +14,10 @@ from torch.utils._pytree import tree_leaves
 
 from genlab.registry import MODELS, get_recipe
 from genlab.train.distributed import init_distributed
-from genlab.train.engine import Batches, build_config, step_context
+from genlab.train.engine import build_config, step_context
 from genlab.train.recipe import Recipe
 from genlab.utils.runtime import cpu_capability, native_bf16, seed_everything, use_amp, use_bf16
+from helpers import train_steps
 
 CPU = torch.device("cpu")
 
@@ -68,27 +69,12 @@ def make(model: str, **overrides):
     return cls(cfg, CPU, init_distributed(CPU))
 
 
-def train_steps(recipe, steps: int) -> None:
-    data = recipe.load_data() if recipe.uses_dataset else None
-    batches = Batches(len(data.x_train), recipe.cfg.batch_size, 0, recipe.dist) if data is not None else None
-    in_step = step_context(recipe.cfg, CPU)
-    recipe.train_mode(True)
-    for step in range(steps):
-        batch = None
-        if batches is not None:
-            idx = batches.indices(step)
-            batch = (data.x_train[idx], data.y_train[idx])
-        with in_step():
-            recipe.train_step(batch, step)
-    recipe.train_mode(False)
-
-
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("amp", ["auto", "bf16"])
 def test_no_bf16_training_step_without_native_bf16(avx2_cpu, model, amp):
     recipe = make(model, amp=amp)
     with BF16Watch() as watch:
-        train_steps(recipe, 24 if model == "dqn" else 1)
+        train_steps(recipe, 24 if model == "dqn" else 1, 0, step_context(recipe.cfg, CPU))
     assert watch.ops == [], f"{model} amp={amp} ran bfloat16 ops on a CPU without native bf16: {watch.ops[:5]}"
 
 

@@ -11,8 +11,9 @@ import torch
 
 from genlab.registry import get_recipe
 from genlab.train.distributed import init_distributed
-from genlab.train.engine import Batches, build_config
+from genlab.train.engine import build_config
 from genlab.utils.runtime import seed_everything
+from helpers import train_steps
 
 #: model -> (preset, overrides, training steps, the loss after them)
 RECORDED = {
@@ -31,14 +32,5 @@ def test_the_same_seed_gives_the_recorded_loss(model):
     seed_everything(cfg.seed)
     device = torch.device("cpu")
     recipe = cls(cfg, device, init_distributed(device))
-    data = recipe.load_data() if recipe.uses_dataset else None
-    batches = Batches(len(data.x_train), cfg.batch_size, cfg.seed, recipe.dist) if data is not None else None
-    seed_everything(cfg.seed)
-    recipe.train_mode(True)
-    for step in range(steps):
-        batch = None
-        if batches is not None:
-            idx = batches.indices(step)
-            batch = (data.x_train[idx], data.y_train[idx])
-        logs = recipe.train_step(batch, step)
+    logs = train_steps(recipe, steps, cfg.seed)
     assert float(torch.as_tensor(logs["loss"]).detach()) == pytest.approx(expected, rel=1e-4)
