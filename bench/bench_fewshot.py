@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import pin_threads, save_result, table
+from bench.common import add_set_argument, pin_threads, save_result, table
 from genlab.config import parse_set_args
 from genlab.fewshot.base import EVAL_SEED, mean_ci95
 from genlab.fewshot.benchmark import evaluate_omniglot_runs, mhd_runs_error, write_omniglot_runs
@@ -75,14 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--episodes", type=int, default=600, help="held-out episodes per evaluation")
     p.add_argument("--runs-dir", help="official one-shot runs (run01..run20), if you have them")
     p.add_argument("--skip", default="", help="comma list of parts to skip: mhd, default, maml, baseline")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override for the default model",
-    )
+    add_set_argument(p, "config override for the default model")
     a = p.parse_args(argv)
     threads = pin_threads()
     skip = set(a.skip.split(","))

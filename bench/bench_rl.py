@@ -34,7 +34,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench.common import pin_threads, save_result, table
+from bench.common import add_set_argument, pin_threads, save_result, table
 from genlab.config import parse_set_args
 from genlab.train.engine import train
 from genlab.train.runstore import RunStore
@@ -136,14 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, help="engine steps (default: the preset's)")
     p.add_argument("--out", help="folder for the runs (default: a temporary one)")
     p.add_argument("--result", default="rl", help="name of the JSON file in bench/results")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override for every run",
-    )
+    add_set_argument(p, "config override for every run")
     p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (wall times then count for little)")
     p.add_argument("--speed", action="store_true", help="race genlab's DQN against SB3's and the book's design instead")
     p.add_argument("--speed-steps", dest="speed_steps", type=int, default=10_000, help="env steps per speed run")

@@ -15,6 +15,12 @@ import torch  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def add_set_argument(parser, help: str) -> None:
+    """``--set KEY=VALUE`` (repeatable) on a bench script's parser, collected in ``overrides``
+    (read with genlab.config.parse_set_args), as on ``genlab train``."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
 def pin_threads(n: int | None = None) -> dict:
     """Set torch threads on purpose and return the settings to print with every figure."""
     n = n or int(os.environ.get("GENLAB_THREADS", "0")) or (os.cpu_count() or 1)
