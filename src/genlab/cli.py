@@ -19,7 +19,7 @@ from pathlib import Path
 
 from genlab import __version__
 from genlab.errors import GenlabError
-from genlab.utils.cliargs import Parser, positive_int
+from genlab.utils.cliargs import Parser, add_actions, positive_int
 
 #: modules that add subcommands (each defines ``register(subparsers)``); absent ones are skipped
 EXTENSIONS = [
@@ -385,8 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_eval)
 
     r = sub.add_parser("runs", help="list and inspect runs")
-    rs = r.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=Parser)
-    rs.required = True
+    rs = add_actions(r, "runs_command")
     rl = rs.add_parser("list", help="list runs")
     rl.add_argument("--root", help="runs folder (default ./runs or $GENLAB_RUNS)")
     rl.add_argument("--json", action="store_true")
@@ -397,8 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     rsh.set_defaults(func=cmd_runs_show)
 
     d = sub.add_parser("data", help="datasets: list, info, export, download")
-    ds = d.add_subparsers(dest="data_command", metavar="ACTION", parser_class=Parser)
-    ds.required = True
+    ds = add_actions(d, "data_command")
     ds.add_parser("list", help="datasets genlab knows").set_defaults(func=cmd_data_list)
     di = ds.add_parser("info", help="size, shape and classes of a dataset")
     di.add_argument("name")

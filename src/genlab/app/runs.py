@@ -22,17 +22,15 @@ def run_model(run: Path) -> str | None:
 
 
 def is_finished(run: Path) -> bool:
-    """The engine's status.json says "done" (a pretrained model is finished by definition; a run
-    without status.json counts as finished once the engine's last picture, the loss plot, is there)."""
+    """The run's status says "done" (:func:`genlab.train.runstore.run_status`, which also settles a
+    run without status.json); a pretrained model is finished by definition."""
     from genlab.zoo.manifest import is_pretrained
 
     run = Path(run)
     if is_pretrained(run):
         return True
     status = run_status(run)
-    if status is not None:
-        return status.get("stage") == "done"
-    return (run / "plots" / "metrics.png").is_file()
+    return status is not None and status.get("stage") == "done"
 
 
 def zoo_runs(models) -> list[Path]:

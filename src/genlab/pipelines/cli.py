@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from genlab.errors import GenlabError
-from genlab.utils.cliargs import Parser, non_negative_float, positive_int
+from genlab.utils.cliargs import add_actions, non_negative_float, positive_int
 
 
 def cmd_generate(a):
@@ -152,8 +152,7 @@ def register(sub) -> None:
     g.set_defaults(func=cmd_generate)
 
     s = sub.add_parser("search", help="image search engine: index a folder, query it by text or image")
-    ss = s.add_subparsers(dest="search_command", metavar="ACTION", parser_class=Parser)
-    ss.required = True
+    ss = add_actions(s, "search_command")
     si = ss.add_parser("index", help="embed every image under a folder (only new or changed files on re-runs)")
     si.add_argument("folder", metavar="FOLDER")
     si.add_argument("--model", required=True, metavar="RUN", help="a CLIP run folder")

@@ -165,9 +165,9 @@ def speed(t2i, backend: str = "vae-gan", n: int = 16, repeats: int = 5) -> float
 def evaluate_pipeline(
     t2i, n: int = 20, seed: int = 1, diffusion_n: int = 10, diffusion_attributes: bool = False, rerank_k: int = 4
 ) -> dict:
-    """Every figure of the issue for the vae-gan backend; the diffusion backend's match, realism,
-    diversity and speed with ``diffusion_n`` images per prompt (0: skip it), and its attribute
-    control when ``diffusion_attributes``."""
+    """Every grade of the module docstring for the vae-gan backend; the diffusion backend's match,
+    realism, diversity and speed with ``diffusion_n`` images per prompt (0: skip it), and its
+    attribute control when ``diffusion_attributes``."""
     out = {}
     tm = text_match(t2i, n, seed)
     out.update({k: v for k, v in tm.items() if k not in ("gen", "labels")})

@@ -36,3 +36,11 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"genlab: error: {message} (see '{self.prog} --help')\n")
+
+
+def add_actions(parser: argparse.ArgumentParser, dest: str):
+    """The required ACTION subcommands of a command (``genlab runs list``, ``genlab data info``):
+    the chosen name lands in ``dest``, and each action's parser is a :class:`Parser`."""
+    actions = parser.add_subparsers(dest=dest, metavar="ACTION", parser_class=Parser)
+    actions.required = True
+    return actions

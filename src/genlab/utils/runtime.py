@@ -25,8 +25,8 @@ def set_threads(n: int | None = None) -> int:
     Small models gain little from more threads, and OpenMP spin-waiting makes extra
     threads costly when the machine is shared. Denormals (|x| < 1.2e-38, e.g. Adam's second
     moments of weights that stopped receiving gradient) are 10-20x slower per operation on x86
-    CPUs and never matter to training: a fused Adam step on the DQN's net took 470 us with them
-    and 23 us without.
+    CPUs and never matter to training: they can make a fused Adam step on the DQN's small network
+    an order of magnitude slower.
     """
     if n is None:
         n = int(os.environ.get("GENLAB_THREADS", "0")) or min(4, os.cpu_count() or 1)
