@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from genlab.diffusion.fast import FastDenoiser
 from genlab.diffusion.samplers import (
     Denoiser,
     ddim_sample,
@@ -231,29 +232,40 @@ def test_ddim_eta0_is_deterministic_and_steps_are_checked():
 
 
 @pytest.mark.parametrize("guidance", [1.0, 3.0])
-def test_batch_split_across_threads_gives_the_same_samples(guidance):
-    """With 2 torch threads a 32-image network call runs as 2 single-threaded chunks: same images."""
+def test_fast_denoiser_gives_the_plain_denoisers_images(guidance):
+    """The fast path (genlab.diffusion.fast) is the plain denoiser, faster: with 2 torch threads a
+    32-image network call runs as 2 single-threaded chunks, and the images are the same bit for bit."""
     torch.manual_seed(0)
     s = NoiseSchedule.make("linear")
     net = UNet(1, base_channels=8, channel_mults=(1, 2), num_classes=10).eval()
     torch.nn.init.normal_(net.out[-1].weight, std=0.2)
     labels = torch.arange(32) % 10
+    batch = 32 if guidance == 1.0 else 64  # guided: conditional and null-class outputs in one call
+    sizes = []
+
+    class Recorded(FastDenoiser):
+        def _network(self, x, t, labels):
+            sizes.append(len(x))
+            return super()._network(x, t, labels)
+
+    def images(denoiser_class):
+        den = denoiser_class(net, s, labels=labels, guidance=guidance)
+        return ddim_sample(den, (32, 1, 8, 8), torch.Generator().manual_seed(3), 5, eta=1.0)
+
     threads = torch.get_num_threads()
     out = {}
     try:
+        torch.set_num_threads(1)
+        plain = images(Denoiser)
         for n in (1, 2):
             torch.set_num_threads(n)
-            out[n] = ddim_sample(
-                Denoiser(net, s, labels=labels, guidance=guidance),
-                (32, 1, 8, 8),
-                torch.Generator().manual_seed(3),
-                5,
-                eta=1.0,
-            )
+            sizes.clear()
+            out[n] = images(Recorded)
+            assert sizes == [batch // n] * (5 * n)  # 5 steps, one chunk per thread
             assert torch.get_num_threads() == n  # the caller's thread setting is left alone
     finally:
         torch.set_num_threads(threads)
-    assert torch.equal(out[1], out[2]) and out[1].std() > 0.1
+    assert torch.equal(out[1], plain) and torch.equal(out[2], plain) and plain.std() > 0.1
 
 
 def test_bf16_denoiser_keeps_bf16_weights_and_autocasts_numbers():
@@ -262,7 +274,7 @@ def test_bf16_denoiser_keeps_bf16_weights_and_autocasts_numbers():
     torch.manual_seed(0)
     net = UNet(1, base_channels=8, channel_mults=(1, 2), num_classes=10).eval()
     torch.nn.init.normal_(net.out[-1].weight, std=0.2)
-    den = Denoiser(net, NoiseSchedule.make("linear"), bf16=True)
+    den = FastDenoiser(net, NoiseSchedule.make("linear"), bf16=True)
     assert den.model.stem.weight.dtype == torch.bfloat16 and den.model.out[0].weight.dtype == torch.float32
     assert net.stem.weight.dtype == torch.float32
     x, t, labels = torch.randn(4, 1, 8, 8), torch.tensor([0, 10, 500, 999]), torch.arange(4)

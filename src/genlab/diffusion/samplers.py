@@ -5,36 +5,22 @@ Samplers work in model space ([-1, 1] images) and know nothing about the network
 :class:`Denoiser`, which turns the network's output (eps or v) into (eps, x0) and applies
 guidance eps = eps_uncond + w * (eps_cond - eps_uncond). All randomness comes from the
 ``generator`` passed in (a CPU ``torch.Generator``), so the same seed gives the same images.
+The fast path (a batch split across threads, bf16 weights) is :class:`genlab.diffusion.fast.FastDenoiser`,
+the same interface and the same images.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 
 import torch
-from torch import nn
 
 from genlab.diffusion.schedules import NoiseSchedule
 from genlab.errors import GenlabError
-from genlab.utils.runtime import single_thread_pool
 
 SAMPLERS = ("ddpm", "ddim", "dpm++2m")
 DEFAULT_STEPS = {"ddim": 50, "dpm++2m": 15}  # ddpm: all T steps
-MIN_CHUNK = 16  # images per worker, at least, when a network call is split across threads
 PREDICTIONS = ("eps", "v")
-
-
-def with_bf16_weights(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` whose convolution and linear weights are stored in bfloat16. Under
-    bfloat16 autocast these are cast to bfloat16 at every call anyway, so the copy computes the
-    same numbers (bit for bit) without re-casting ~80 tensors per call; the norms keep float32
-    weights, as autocast runs them in float32."""
-    out = copy.deepcopy(model)
-    for m in out.modules():
-        if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear)):
-            m.to(torch.bfloat16)
-    return out
 
 
 class Denoiser:
@@ -52,35 +38,16 @@ class Denoiser:
         labels: torch.Tensor | None = None,
         guidance: float = 1.0,
         clip: bool = True,
-        bf16: bool = False,
     ):
         if prediction not in PREDICTIONS:
             raise GenlabError(f"unknown prediction '{prediction}'; choose one of: {', '.join(PREDICTIONS)}")
-        self.model = with_bf16_weights(model) if bf16 else model
-        self.schedule, self.prediction = schedule, prediction
-        self.labels, self.guidance, self.clip, self.bf16 = labels, guidance, clip, bf16
+        self.model, self.schedule, self.prediction = model, schedule, prediction
+        self.labels, self.guidance, self.clip = labels, guidance, clip
         self.evaluations = 0  # network evaluations per sample, for the speed comparison
 
     def network(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """One network call; with ``bf16`` under bfloat16 autocast, the output back in float32.
-
-        On a CPU with several torch threads, a batch of at least 2 x ``MIN_CHUNK`` images is cut
-        into one chunk per thread, run side by side by single-threaded workers: a small U-Net
-        scales poorly when each op is split across cores (64 digits, DDIM-50, 2 threads: 0.8x
-        the time). Every image sees the same operations either way, so the output is the same.
-        """
-        workers = min(torch.get_num_threads(), len(x) // MIN_CHUNK) if x.device.type == "cpu" else 1
-        if workers < 2:
-            return self._network(x, t, labels)
-        chunks = zip(
-            x.chunk(workers), t.chunk(workers), labels.chunk(workers) if labels is not None else [None] * workers
-        )
-        pool = single_thread_pool(workers)
-        return torch.cat([f.result() for f in [pool.submit(self._network, *c) for c in chunks]])
-
-    def _network(self, x, t, labels) -> torch.Tensor:
-        with torch.inference_mode(), torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            return self.model(x, t, labels).float()
+        """One network call (the fast path, genlab.diffusion.fast, replaces this one)."""
+        return self.model(x, t, labels)
 
     def output(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         self.evaluations += 1

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from genlab.diffusion.samplers import Denoiser
+from genlab.diffusion.fast import FastDenoiser
 from genlab.diffusion.samplers import sample as diffusion_sample
 from genlab.errors import GenlabError
 
@@ -142,7 +142,7 @@ class TextToImage:
     def __init__(self, recipe: Text2ImageRecipe):
         self.recipe, self.cfg, self.device = recipe, recipe.cfg, recipe.device
         self.clip = recipe.clip
-        self.mapper, self.refiner, self.unet = recipe.nets["mapper"], recipe.nets["refiner"], recipe.nets["unet_ema"]
+        self.mapper, self.refiner = recipe.nets["mapper"], recipe.nets["refiner"]
 
     @classmethod
     def from_runs(cls, run_dir=None, device: str = "cpu") -> TextToImage:
@@ -196,7 +196,7 @@ class TextToImage:
         w = self.cfg.guidance if guidance is None else guidance
         if w < 0:
             raise GenlabError(f"guidance must be >= 0, got {w}")
-        den = Denoiser(self.unet, self.recipe.schedule, self.cfg.prediction, c, w)
+        den = FastDenoiser(self.recipe.sampler_net, self.recipe.schedule, self.cfg.prediction, c, w)
         shape = (len(c), self.cfg.channels, self.cfg.image_size, self.cfg.image_size)
         x = diffusion_sample(
             den, shape, generator, sampler or self.cfg.sampler, steps or self.cfg.sample_steps, 0.0, self.device

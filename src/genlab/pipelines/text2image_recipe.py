@@ -315,6 +315,11 @@ class Text2ImageRecipe(Recipe):
         return {"loss": loss.detach(), "diffusion_mse": loss.detach()}
 
     # -- inference ---------------------------------------------------------------------------
+    @property
+    def sampler_net(self) -> TextUNet:
+        """The EMA of the text U-Net's weights: what the diffusion backend samples with."""
+        return self.nets["unet_ema"]
+
     def pipeline(self) -> TextToImage:
         """The inference pipeline on this recipe's networks."""
         return TextToImage(self)
