@@ -26,9 +26,18 @@ from genlab.train.recipe import Recipe, in_chunks
 
 COVERAGE_SEED = 424242  # the fixed noise batch whose class coverage is tracked during training
 EVAL_SEED = 777
-#: genlab's tuned training for the conv GANs (presets quick/full): hinge loss and a discriminator that
-#: learns twice as fast (TTUR). Measured in bench/bench_gan.py and the test budgets of dcgan, cgan, stylegan.
+#: genlab's tuned training for the conditional and style GANs (presets quick/full): hinge loss and a
+#: discriminator that learns twice as fast (TTUR). Measured in bench/bench_gan.py and the test budgets.
 TUNED = {"loss": "hinge", "lr_d": 4e-4}
+#: the DCGAN's training (presets quick/full): the non-saturating loss with a lazy R1 penalty on real
+#: images instead of spectral normalisation, which keeps learning rates five and ten times the book's
+#: stable (Mescheder et al. 2018; StyleGAN2). Measured against TUNED in bench/bench_gan.py.
+R1_RECIPE = {"loss": "ns", "spectral_norm": False, "r1_gamma": 1.0, "lr": 1e-3, "lr_d": 2e-3}
+
+
+def schedule(steps: int, batch_size: int = 64, sample_every: int = 100, eval_every: int = 250, **more) -> dict:
+    """A GAN preset's schedule: steps of ``batch_size``, sample grids and class-coverage checks."""
+    return {"steps": steps, "batch_size": batch_size, "sample_every": sample_every, "eval_every": eval_every, **more}
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from genlab.gans.base import TUNED, GANConfig, GANRecipe
+from genlab.gans.base import TUNED, GANConfig, GANRecipe, schedule
 from genlab.gans.nets import ConvDiscriminator, ConvGenerator
 from genlab.train.recipe import LABEL
 
@@ -40,24 +40,9 @@ class CGANRecipe(GANRecipe):
         # hinge + TTUR (the projection discriminator's loss), a per-class scale and shift in every generator
         # batch norm and an auxiliary classifier term (AC-GAN, weight 0.5) on top of the projection: each
         # addition raises the label accuracy and lowers the FID of the quick preset (figures: bench/README.md)
-        "quick": {**CONDITIONING, "steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250},
-        "full": {
-            **CONDITIONING,
-            "steps": 20000,
-            "batch_size": 64,
-            "sample_every": 1000,
-            "eval_every": 1000,
-            "ckpt_every": 2000,
-        },
-        "book": {
-            "z_dim": 100,
-            "loss": "bce",
-            "ema_decay": 0.0,
-            "steps": 1500,
-            "batch_size": 64,
-            "sample_every": 100,
-            "eval_every": 250,
-        },
+        "quick": {**CONDITIONING, **schedule(1500)},
+        "full": {**CONDITIONING, **schedule(20000, sample_every=1000, eval_every=1000, ckpt_every=2000)},
+        "book": {"z_dim": 100, "loss": "bce", "ema_decay": 0.0, **schedule(1500)},
     }
 
     def make_nets(self):

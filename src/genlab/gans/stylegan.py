@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.gans.base import TUNED, GANConfig, GANRecipe
+from genlab.gans.base import TUNED, GANConfig, GANRecipe, schedule
 from genlab.gans.nets import ConvDiscriminator, stage_widths, upsampling_plan
 from genlab.train.recipe import Option
 
@@ -165,26 +165,15 @@ class StyleGANRecipe(GANRecipe):
         ),
     )
     presets = {
-        "quick": {"steps": 1500, "batch_size": 64, "sample_every": 100, "eval_every": 250, **TUNED, "mbstd_group": 4},
-        "full": {
-            "steps": 20000,
-            "batch_size": 64,
-            "sample_every": 1000,
-            "eval_every": 1000,
-            "ckpt_every": 2000,
-            **TUNED,
-            "mbstd_group": 4,
-        },
+        "quick": {**TUNED, "mbstd_group": 4, **schedule(1500)},
+        "full": {**TUNED, "mbstd_group": 4, **schedule(20000, sample_every=1000, eval_every=1000, ckpt_every=2000)},
         # the paper's training choices: non-saturating logistic loss, R1 penalty, no spectral norm
         "book": {
-            "steps": 1500,
-            "batch_size": 64,
             "loss": "ns",
             "r1_gamma": 1.0,
             "mixing_prob": 0.9,
             "spectral_norm": False,
-            "sample_every": 100,
-            "eval_every": 250,
+            **schedule(1500),
         },
     }
 
