@@ -46,7 +46,7 @@ class Denoiser:
         self.evaluations = 0  # network evaluations per sample, for the speed comparison
 
     def network(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """One network call (the fast path, genlab.diffusion.fast, replaces this one)."""
+        """One network call: the model itself (:class:`genlab.diffusion.fast.FastDenoiser` overrides it)."""
         return self.model(x, t, labels)
 
     def output(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -44,7 +44,6 @@ BOOK = {
     "lr_d": 2e-4,
     "betas": (0.5, 0.999),
     "ema_decay": 0.0,
-    "batch_size": 64,
 }
 
 
@@ -54,12 +53,8 @@ class DCGANRecipe(GANRecipe):
     presets = {
         "quick": {**DEFAULT, **schedule(3600, sample_every=300, eval_every=600)},
         "full": {**DEFAULT, **schedule(20000, sample_every=1000, eval_every=1000, ckpt_every=2000)},
-        "book": {
-            **BOOK,
-            "steps": 30 * (4000 // 64),
-            "sample_every": 155,
-            "eval_every": 310,
-        },  # the book's 30 epochs of the 4,000 digits
+        # the book's 30 epochs of the 4,000 training digits in batches of 64
+        "book": {**BOOK, **schedule(30 * (4000 // 64), sample_every=155, eval_every=310)},
     }
 
     def make_nets(self):
