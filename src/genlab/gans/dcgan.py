@@ -52,7 +52,7 @@ class DCGANRecipe(GANRecipe):
     Config = DCGANConfig
     presets = {
         "quick": {**DEFAULT, **schedule(3600, sample_every=300, eval_every=600)},
-        "full": {**DEFAULT, **schedule(20000, sample_every=1000, eval_every=1000, ckpt_every=2000)},
+        "full": {**DEFAULT, **schedule(30000, sample_every=1000, eval_every=1000, ckpt_every=2000)},
         # the book's 30 epochs of the 4,000 training digits in batches of 64
         "book": {**BOOK, **schedule(30 * (4000 // 64), sample_every=155, eval_every=310)},
     }
