@@ -15,6 +15,8 @@ Every ``c`` here is a batch of L2-normalised CLIP text embeddings (N, D).
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -33,24 +35,35 @@ def _noise(n: int, dim: int, generator, device) -> torch.Tensor:
 
 
 class TextCVAE(nn.Module):
-    """Conditional VAE on the text embedding: q(z | x, c), p(x | z, c), prior N(0, I)."""
+    """Conditional VAE on the text embedding: q(z | x, c), p(x | z, c), prior N(0, I).
+
+    The CLIP embedding is a unit vector, so each of its ``cond_dim`` coordinates is about
+    1/sqrt(cond_dim) while each coordinate of z is about 1: concatenated as they are, the decoder
+    learns to lean on z, and z soaks up the digit too (some prior samples then draw another digit
+    than the text asks for). The embedding enters both nets scaled by sqrt(cond_dim), to the scale
+    of z; the decoder then takes the digit from the text and the style from z.
+    """
 
     def __init__(
         self, shape, cond_dim: int, latent_dim: int = 16, arch: str = "mlp", hidden=(512, 512), width: int = 32
     ):
         super().__init__()
         self.latent_dim = latent_dim
+        self.cond_scale = math.sqrt(cond_dim)
         self.vae = VAE(shape, latent_dim, arch, tuple(hidden), width, n_classes=cond_dim)
 
     def loss(self, x, c, beta: float = 1.0) -> dict:
+        c = c * self.cond_scale
         mu, logvar = self.vae.encode(x, c)
         return elbo_loss(self.vae.decode(reparameterize(mu, logvar), c), x, mu, logvar, beta)
 
     def generate(self, c, generator=None, temperature: float = 1.0):
-        return self.vae.decode(temperature * _noise(len(c), self.latent_dim, generator, c.device), c)
+        z = temperature * _noise(len(c), self.latent_dim, generator, c.device)
+        return self.vae.decode(z, c * self.cond_scale)
 
     def reconstruct(self, x, c, generator=None):
         """Decode a posterior sample z ~ q(z | x, c): the blur of a VAE on a known image."""
+        c = c * self.cond_scale
         mu, logvar = self.vae.encode(x, c)
         return self.vae.decode(reparameterize(mu, logvar, generator), c)
 

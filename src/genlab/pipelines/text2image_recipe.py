@@ -69,7 +69,7 @@ class Text2ImageConfig(TrainConfig):
     latent_dim: int = 16
     vae_lr: float = 1e-3
     beta: float = 1.0
-    temperature: float = 0.6  # scale of the latent noise at generation (truncation: < 1 trades diversity for match)
+    temperature: float = 0.9  # scale of the latent noise at generation (truncation: < 1 trades diversity for match)
     # stage 3: the GAN refiner
     refiner_width: int = 16
     refiner_blocks: int = 2
