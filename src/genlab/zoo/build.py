@@ -131,7 +131,7 @@ def estimated_bytes(spec: ZooSpec) -> int:
 
 # ----------------------------------------------------------------------------- provenance
 def git_commit() -> tuple[str, bool | None]:
-    """(HEAD commit, whether src/ has no uncommitted changes) of the checkout genlab runs from."""
+    """(HEAD commit, whether src/ has no uncommitted changes outside the zoo's files) of the checkout genlab runs from."""
     root = Path(__file__).resolve().parents[3]
 
     def git(*args) -> str | None:
@@ -144,7 +144,8 @@ def git_commit() -> tuple[str, bool | None]:
     head = git("rev-parse", "HEAD")
     if head is None:
         return "unknown (not a git checkout)", None
-    status = git("status", "--porcelain", "--", "src")
+    # the zoo's own files (weights, manifest, a build's staging folder) are what a build writes, not its code
+    status = git("status", "--porcelain", "--", "src", ":!src/genlab/zoo/weights", ":!src/genlab/zoo/manifest.json")
     return head, (status == "" if status is not None else None)
 
 
@@ -245,13 +246,13 @@ def build_one(
     wd = weights_dir(root)
     wd.mkdir(parents=True, exist_ok=True)
     staging = wd / f".{name}.staging"
+    commit, clean = git_commit()  # the code that trains, before the build writes anything
     try:
         facts, value, reference, tol, ev, meta = _train_and_store(name, spec, overrides, staging, log)
         _check_budget(name, _zoo_bytes(load_manifest(root), root, skip=name) + facts["bytes"])
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    commit, clean = git_commit()
     metrics = {
         k: v for k, v in ev.items() if isinstance(v, (int, float, bool)) and k not in ("train_cpu_s", "eval_cpu_s")
     }
