@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from genlab.data.datasets import embedded_mnist, load_dataset
@@ -23,6 +24,14 @@ def test_embedded_mnist_split_is_deterministic_and_stratified():
     assert np.bincount(d.y_test.numpy()).tolist() == [100] * 10
     assert 0.0 <= float(d.x_train.min()) and float(d.x_train.max()) <= 1.0
     assert float(d.x_train.mean()) < 0.2, "ink bright on a dark background"
+
+
+def test_heldout_subset_gives_every_digit_its_share():
+    d = embedded_mnist()
+    assert len(set(d.y_test[:100].tolist())) == 1  # the split is sorted by class: a prefix is all zeros
+    x, y = d.heldout(500)
+    assert x.shape == (500, 1, 28, 28) and np.bincount(y.numpy(), minlength=10).tolist() == [50] * 10
+    assert torch.equal(x, d.x_test[::2])
 
 
 def test_export_then_load_idx_round_trip(tmp_path, cli):

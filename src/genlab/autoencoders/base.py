@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from genlab.config import TrainConfig
-from genlab.data.datasets import MNIST_CLASSES
+from genlab.data.datasets import MNIST_CLASSES, spread
 from genlab.train.recipe import Recipe
 
 
@@ -24,12 +24,6 @@ class AutoencoderConfig(TrainConfig):
     hidden: tuple[int, ...] = (512, 256)  # MLP layer sizes (encoder; the decoder mirrors them)
     width: int = 16  # channels of the first conv stage (doubled at each stage)
     eval_samples: int = 1000  # samples scored by sample_quality in evaluate (0: skip)
-
-
-def spread(total: int, n: int, start: int = 0) -> torch.Tensor:
-    """``n`` indices evenly spread over ``total`` items from ``start`` (wrapping): the held-out
-    split is sorted by class, so this mixes the digits."""
-    return (start + torch.arange(min(n, total)) * max(1, total // max(n, 1))) % total
 
 
 def add_noise(x: torch.Tensor, factor: float, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -45,7 +45,7 @@ def cmd_explore(a) -> None:
     import torch
 
     from genlab.autoencoders import explore
-    from genlab.autoencoders.base import spread
+    from genlab.data.datasets import spread
     from genlab.train.engine import load_run
 
     if not a.out.lower().endswith(".png"):

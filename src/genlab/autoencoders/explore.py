@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab.autoencoders.base import add_noise, spread
+from genlab.autoencoders.base import add_noise
+from genlab.data.datasets import spread
 from genlab.errors import GenlabError
 from genlab.utils.images import make_grid, save_gif, save_grid, to_uint8
 from genlab.utils.io import save_figure

@@ -31,9 +31,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from genlab.autoencoders.base import AutoencoderConfig, AutoencoderRecipe, spread
+from genlab.autoencoders.base import AutoencoderConfig, AutoencoderRecipe
 from genlab.autoencoders.losses import bernoulli_nll, elbo_loss, gaussian_log_prob, kl_per_dim
 from genlab.autoencoders.nets import GaussianEncoder, make_decoder, make_encoder, reparameterize
+from genlab.data.datasets import spread
 from genlab.errors import GenlabError
 from genlab.metrics.likelihood import iwae_nll
 from genlab.train.optim import ema_update

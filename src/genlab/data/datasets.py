@@ -22,8 +22,17 @@ MNIST_CLASSES = ["zero", "one", "two", "three", "four", "five", "six", "seven", 
 EMBEDDED_TEST_PER_CLASS = 100  # 1,000 held-out digits, 4,000 for training
 
 
+def spread(total: int, n: int, start: int = 0) -> torch.Tensor:
+    """``n`` indices evenly spread over ``total`` items from ``start`` (wrapping): a split sorted
+    by class (as every :class:`ImageData` held-out split is) gives every class its share."""
+    return (start + torch.arange(min(n, total)) * max(1, total // max(n, 1))) % total
+
+
 @dataclass
 class ImageData:
+    """Train and held-out images and labels. The held-out split is sorted by class: its first
+    items are all zeros, so take a subset with :meth:`heldout`, not ``x_test[:n]``."""
+
     name: str
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -35,6 +44,11 @@ class ImageData:
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.x_train.shape[1:])
+
+    def heldout(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` held-out images and labels spread over the classes (every class its share)."""
+        idx = spread(len(self.x_test), n)
+        return self.x_test[idx], self.y_test[idx]
 
     def info(self) -> dict:
         return {
