@@ -1,4 +1,4 @@
-"""Few-shot benchmark on Omniglot (issue 8).
+"""Few-shot benchmark on Omniglot.
 
 0. How hard the runs are: Lake et al.'s nearest-neighbour baseline by modified Hausdorff
    distance (no learning; 38.8% error on the official runs) on the same 20 runs, and on 100

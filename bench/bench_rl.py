@@ -1,4 +1,4 @@
-"""Reinforcement-learning benchmark on CartPole-v1 (issue 7).
+"""Reinforcement-learning benchmark on CartPole-v1.
 
 For each algorithm and seed: train the default (``quick``) preset, then report
   - steps_to_475: environment steps at the first periodic greedy validation (``eval_episodes``
@@ -13,7 +13,7 @@ For each algorithm and seed: train the default (``quick``) preset, then report
     python -m bench rl --algos=dqn --seeds=0,1 --steps=30000 --set=eval_every=1000
     python -m bench rl --speed                         # DQN env steps/s: genlab vs SB3 vs the book's design
 
-``--speed`` (issue 12) trains the DQN contenders of bench/rl_contenders.py at identical
+``--speed`` trains the DQN contenders of bench/rl_contenders.py at identical
 hyper-parameters for ``--speed-steps`` environment steps each, in ``--rounds`` rounds with the
 order rotated every round, so that other load on the machine falls on all of them alike, after
 an untimed 200-step warm-up of each (imports and first calls are not the race); it

@@ -1,4 +1,4 @@
-"""Benchmark of the image search engine (issue 9): index 10,000 images, then query the index.
+"""Benchmark of the image search engine: index 10,000 images, then query the index.
 
     python bench/bench_search.py [--model RUN] [--n 10000] [--workdir DIR]
 

@@ -1,4 +1,4 @@
-"""The text-to-image system graded as issue 10 asks: match to the text, attribute control,
+"""The text-to-image system graded as the book grades it: match to the text, attribute control,
 realism (refined vs VAE base FID), diversity, speed, reranking, and the diffusion backend.
 
 Trains `genlab train text2image --preset quick` (or reuses ``--run``), then measures every

@@ -1,4 +1,4 @@
-"""DQN implementations raced by ``python -m bench rl --speed`` (issue 12), all at the same hyper-parameters.
+"""DQN implementations raced by ``python -m bench rl --speed``, all at the same hyper-parameters.
 
 - ``genlab``: genlab's ``dqn`` recipe (preallocated replay arrays, fused Adam called directly, Polyak by
   one foreach op, denormals flushed to zero as genlab's engine sets it), driven step by step as the

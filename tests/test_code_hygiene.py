@@ -1,6 +1,6 @@
 """The code says what and why, and its layers import only downwards.
 
-- No history in the product: comments, docstrings and guides in src/ and docs/ carry no issue or
+- No history in the product: comments, docstrings and guides in src/, bench/ and docs/ carry no issue or
   session references and no dated figures (measured numbers live in bench/README.md, history in git).
 - No module imports a higher layer (LAYERS below; docs/ARCHITECTURE.md explains them).
 """
@@ -41,6 +41,7 @@ ALLOWED = [re.compile(r"`python docs/make_figures\.py --budget [a-z]+`")]
 
 def prose_files() -> list[Path]:
     files = [p for p in (ROOT / "src").rglob("*") if p.suffix in (".py", ".md")]
+    files += list((ROOT / "bench").glob("*.py"))
     files += [
         p
         for p in (ROOT / "docs").rglob("*")
