@@ -29,7 +29,7 @@ from genlab.zoo.checks import describe, measure, within
 from genlab.zoo.manifest import MARKER, MAX_TOTAL_BYTES, load_manifest, save_manifest, verify, weights_dir, zoo_dir
 
 QUICK_NOTE = "quick: minutes on a laptop; switch an entry to full where the full preset measures better"
-FULL_NOTE = "full: the quick recipe's schedule continued (about 30 CPU-minutes on one thread)"
+FULL_NOTE = "full: the quick recipe's schedule continued (about 25 CPU-minutes on one thread)"
 #: the other full presets need hours of a 2-core CPU; these entries train the quick recipe longer (and a little wider)
 LONGER_NOTE = "the quick recipe trained longer: well past the quick preset's quality within a CPU hour"
 
