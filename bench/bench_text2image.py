@@ -126,19 +126,24 @@ def _ru_attribute_pairs(t2i, n: int, seed: int = 1) -> dict:
     from genlab.multimodal.captions import measure
 
     pairs = ru_attribute_pairs()
-    prompts = [p for _, hi, lo in pairs for p in (hi, lo)]
-    gen = t2i(prompts, n=n, seed=seed)
-    m = measure(gen.images)
+    ok = [r["ok"] for r in t2i.understands([p for _, hi, lo in pairs for p in (hi, lo)])]
+    kept = [pair for i, pair in enumerate(pairs) if ok[2 * i] and ok[2 * i + 1]]
     moved = {"thickness": [], "slant": []}
-    for i, (attr, _, _) in enumerate(pairs):
-        moved[attr].append(
-            float(m[attr][gen.prompt_index == 2 * i].mean()) > float(m[attr][gen.prompt_index == 2 * i + 1].mean())
-        )
+    if kept:
+        gen = t2i([p for _, hi, lo in kept for p in (hi, lo)], n=n, seed=seed)
+        m = measure(gen.images)
+        for i, (attr, _, _) in enumerate(kept):
+            moved[attr].append(
+                float(m[attr][gen.prompt_index == 2 * i].mean()) > float(m[attr][gen.prompt_index == 2 * i + 1].mean())
+            )
+    for attr, _, _ in set(pairs) - set(kept):  # a pair with a refused prompt counts as not moved
+        moved[attr].append(False)
     return {
         "pairs": float(np.mean(moved["thickness"] + moved["slant"])),
         "thickness": float(np.mean(moved["thickness"])),
         "slant": float(np.mean(moved["slant"])),
         "n_pairs": len(pairs),
+        "pairs_refused": len(pairs) - len(kept),
     }
 
 
