@@ -12,7 +12,7 @@ scores the translations. Noise and real training digits are scored as the two en
 
     python -m bench gan                                   # the default contenders below
     python -m bench gan --only=dcgan-quick,dcgan-book     # some of them (options take '=' under python -m bench)
-    python -m bench gan --full                            # + dcgan's full preset (20,000 steps)
+    python -m bench gan --full                            # + dcgan's full preset (30,000 steps)
     python bench/bench_gan.py --contender=r1=dcgan:quick:loss=ns,r1_gamma=1 --only=r1 --points=3
 """
 
