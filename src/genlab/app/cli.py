@@ -99,8 +99,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "studio",
         help="start the web studio (every demo in the browser)",
-        description="Start the genlab web studio (Streamlit). Models it needs that are not in the runs "
-        "folder yet are trained in the background with their quick presets.",
+        description="Start the genlab web studio (Streamlit). Every page uses your finished runs in the "
+        "runs folder first and otherwise the pretrained models shipped with genlab; a model that has "
+        "neither is trained in the background with its quick preset.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=port_number, default=8501)
