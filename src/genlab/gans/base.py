@@ -26,7 +26,7 @@ from genlab.train.recipe import Recipe, in_chunks
 
 COVERAGE_SEED = 424242  # the fixed noise batch whose class coverage is tracked during training
 EVAL_SEED = 777
-#: genlab's tuned training for the conditional and style GANs (presets quick/full): hinge loss and a
+#: genlab's tuned training for the conditional GAN (presets quick/full): hinge loss and a
 #: discriminator that learns twice as fast (TTUR). Measured in bench/bench_gan.py and the test budgets.
 TUNED = {"loss": "hinge", "lr_d": 4e-4}
 #: the DCGAN's training (presets quick/full): the non-saturating loss with a lazy R1 penalty on real

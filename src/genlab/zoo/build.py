@@ -77,7 +77,14 @@ BUILD_SPEC: dict[str, ZooSpec] = {
         "dcgan", _fid(), preset="full", preset_note=FULL_NOTE, aliases={"g": "g_ema"}, headline=("fid", "coverage")
     ),
     "cgan": ZooSpec("cgan", _fid(labels=True), aliases={"g": "g_ema"}, headline=("fid", "label_acc")),
-    "stylegan": ZooSpec("stylegan", _fid(), aliases={"g": "g_ema"}, headline=("fid", "coverage")),
+    "stylegan": ZooSpec(
+        "stylegan",
+        _fid(),
+        preset_note=LONGER_NOTE,
+        overrides={"steps": "6000"},
+        aliases={"g": "g_ema"},
+        headline=("fid", "coverage"),
+    ),
     "ddpm": ZooSpec(
         "ddpm",
         _fid(),
