@@ -288,12 +288,15 @@ def ch_vae(c: Chapter) -> None:
 def ch_gans(c: Chapter) -> None:
     dcgan = c.train("dcgan", "dcgan", steps={"small": 20, "docs": 500})
     cgan = c.train("cgan", "cgan", steps={"small": 20, "docs": 300})
+    stylegan = c.train("stylegan", "stylegan", steps={"small": 20, "docs": 300})
     c.cli("sample", dcgan, "--n", 64, "--seed", 0, "--out", c.path("dcgan.npy"), "--png", c.path("dcgan.png"))
     c.figure(c.path("dcgan.png"), "dcgan_samples.png")
     if not c.pretrained("dcgan"):  # the training dynamics exist only for a run trained here
         c.figure(dcgan / "plots" / "gan_dynamics.png", "dcgan_dynamics.png")
     c.cli("sample", cgan, "--n", 16, "--label", 3, "--out", c.path("three.npy"), "--png", c.path("three.png"))
     c.figure(c.path("three.png"), "cgan_threes.png")
+    c.cli("sample", stylegan, "--n", 32, "--seed", 0, "--out", c.path("style.npy"), "--png", c.path("style.png"))
+    c.figure(c.path("style.png"), "stylegan_samples.png")
 
 
 def ch_diffusion(c: Chapter) -> None:

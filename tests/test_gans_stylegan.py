@@ -33,13 +33,12 @@ def test_stylegan_learns_digits(style_run):
 
     ev = json.loads((style_run / "eval.json").read_text())
     noise = sample_quality(torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
-    # Measured at this budget (300 steps of 32) with the quick preset's minibatch-stddev discriminator: FID 454
-    # (coverage 4) in the bench loop and a passing engine run, against noise at ~750 (coverage 1); without the
-    # feature 551 (coverage 5) and 387-586 across environments. Short runs are sensitive to the environment's
-    # floating-point details, so the bar keeps a margin; the quick preset (1500 steps of 64) reaches FID 218-253,
-    # coverage 9.
-    assert ev["fid"] < 0.75 * noise["fid"], (ev["fid"], noise["fid"])
-    assert ev["coverage"] >= 3
+    # Measured at this budget (300 steps of 32) with the quick preset (the R1 recipe, minibatch-stddev
+    # discriminator): FID 314, coverage 8, against noise at ~750 (coverage 1); genlab's hinge training scored
+    # 454 (coverage 4) here. Short runs are sensitive to the environment's floating-point details, so the bar
+    # keeps a margin.
+    assert ev["fid"] < 0.6 * noise["fid"], (ev["fid"], noise["fid"])
+    assert ev["coverage"] >= 5
 
 
 def test_style_mixing_and_truncation_grids_are_written(style_run):
