@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from genlab.config import TrainConfig
-from genlab.data.datasets import MNIST_CLASSES, spread
+from genlab.data.datasets import MNIST_CLASSES
 from genlab.train.recipe import Recipe
 
 
@@ -104,8 +104,7 @@ class AutoencoderRecipe(Recipe):
         from genlab.autoencoders import explore
 
         data = self.load_data()
-        idx = spread(len(data.x_test), 16)
-        x, y = data.x_test[idx].to(self.device), data.y_test[idx].to(self.device)
+        x, y = (t.to(self.device) for t in data.heldout(16))
         d = store.plots_dir
         paths = [
             explore.reconstruction_grid(self, x, d / "reconstructions.png", y),

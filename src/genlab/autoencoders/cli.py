@@ -45,7 +45,6 @@ def cmd_explore(a) -> None:
     import torch
 
     from genlab.autoencoders import explore
-    from genlab.data.datasets import spread
     from genlab.train.engine import load_run
 
     if not a.out.lower().endswith(".png"):
@@ -58,8 +57,7 @@ def cmd_explore(a) -> None:
     data = recipe.load_data()
     if not 0 <= a.index < len(data.x_test):
         raise GenlabError(f"--index must be between 0 and {len(data.x_test) - 1}, got {a.index}")
-    idx = spread(len(data.x_test), 16, start=a.index)
-    x, y = data.x_test[idx], data.y_test[idx]
+    x, y = data.heldout(16, start=a.index)
     with torch.no_grad():
         if a.what == "reconstruct":
             paths = [explore.reconstruction_grid(recipe, x, a.out, y if recipe.conditional else None)]

@@ -113,8 +113,8 @@ def denoise(recipe, x, path, noise: float = 0.3, seed: int = 0) -> Path:
 
 @torch.no_grad()
 def held_out_codes(recipe, data, n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    idx = spread(len(data.x_test), n)
-    x, y = data.x_test[idx].to(recipe.device), data.y_test[idx]
+    x, y = data.heldout(n)
+    x = x.to(recipe.device)
     z = recipe.encode(x, y.to(recipe.device) if recipe.conditional else None)
     return z.cpu().numpy(), y.numpy()
 

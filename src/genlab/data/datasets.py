@@ -45,9 +45,10 @@ class ImageData:
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.x_train.shape[1:])
 
-    def heldout(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` held-out images and labels spread over the classes (every class its share)."""
-        idx = spread(len(self.x_test), n)
+    def heldout(self, n: int, start: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` held-out images and labels spread over the classes (every class its share), from
+        held-out item ``start``."""
+        idx = spread(len(self.x_test), n, start)
         return self.x_test[idx], self.y_test[idx]
 
     def info(self) -> dict:
